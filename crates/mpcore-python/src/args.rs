@@ -1,0 +1,226 @@
+//! Argument parsing that behaves like the stock module's Argument Clinic code, word for word.
+//!
+//! PyO3's own argument errors are worded differently from CPython's, and stock
+//! `_multiprocessing` changed its rules between versions (3.11 accepts only integers for
+//! `block`/`unlink`, 3.12 any object's truth; 3.13 rewords unknown keywords). Methods take
+//! `*args, **kwargs` and bind them here, following the interpreter the module runs in.
+
+use std::sync::OnceLock;
+
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+
+static PYTHON_MINOR: OnceLock<u8> = OnceLock::new();
+
+/// Records the running interpreter's version; called once when the module is loaded.
+pub(crate) fn init(py: Python<'_>) {
+    PYTHON_MINOR.get_or_init(|| py.version_info().minor);
+}
+
+/// The running interpreter's minor version (3.x).
+pub(crate) fn python_minor() -> u8 {
+    PYTHON_MINOR.get().copied().unwrap_or(11)
+}
+
+/// The parameters of a function that takes positional-or-keyword arguments.
+pub(crate) struct Signature {
+    /// The name in error messages, `acquire` or `SemLock`.
+    pub(crate) func: &'static str,
+    /// Parameter names, in order.
+    pub(crate) params: &'static [&'static str],
+    /// How many leading parameters are required.
+    pub(crate) required: usize,
+}
+
+impl Signature {
+    /// Binds `args`/`kwargs` to the parameters, with Argument Clinic's checks and messages.
+    pub(crate) fn bind<'py, const N: usize>(
+        &self,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<[Option<Bound<'py, PyAny>>; N]> {
+        debug_assert_eq!(N, self.params.len());
+        let nargs = args.len();
+        let nkw = kwargs.map_or(0, |kw| kw.len());
+        if nargs + nkw > N {
+            return Err(PyTypeError::new_err(format!(
+                "{}() takes at most {} argument{} ({} given)",
+                self.func,
+                N,
+                if N == 1 { "" } else { "s" },
+                nargs + nkw
+            )));
+        }
+        let mut bound: [Option<Bound<'py, PyAny>>; N] = std::array::from_fn(|_| None);
+        let mut matched = 0;
+        for (i, slot) in bound.iter_mut().enumerate() {
+            if i < nargs {
+                *slot = Some(args.get_item(i)?);
+                continue;
+            }
+            if let Some(value) = match kwargs {
+                Some(kw) => kw.get_item(self.params[i])?,
+                None => None,
+            } {
+                *slot = Some(value);
+                matched += 1;
+            } else if i < self.required {
+                return Err(PyTypeError::new_err(format!(
+                    "{}() missing required argument '{}' (pos {})",
+                    self.func,
+                    self.params[i],
+                    i + 1
+                )));
+            }
+        }
+        match kwargs {
+            Some(kw) if matched < nkw => Err(self.unexpected_keyword(kw, nargs)),
+            _ => Ok(bound),
+        }
+    }
+
+    /// The error for the first keyword that matched no free parameter.
+    fn unexpected_keyword(&self, kwargs: &Bound<'_, PyDict>, nargs: usize) -> PyErr {
+        for key in kwargs.keys() {
+            let Ok(key) = key.cast_into::<PyString>() else {
+                return PyTypeError::new_err("keywords must be strings");
+            };
+            let key = key.to_string_lossy().into_owned();
+            match self.params.iter().position(|p| *p == key) {
+                Some(pos) if pos < nargs => {
+                    return PyTypeError::new_err(format!(
+                        "argument for {}() given by name ('{}') and position ({})",
+                        self.func,
+                        key,
+                        pos + 1
+                    ));
+                }
+                Some(_) => continue,
+                None if python_minor() >= 13 => {
+                    return PyTypeError::new_err(format!(
+                        "{}() got an unexpected keyword argument '{}'",
+                        self.func, key
+                    ));
+                }
+                None => {
+                    return PyTypeError::new_err(format!(
+                        "'{}' is an invalid keyword argument for {}()",
+                        key, self.func
+                    ));
+                }
+            }
+        }
+        PyTypeError::new_err(format!("{}() got unexpected keyword arguments", self.func))
+    }
+}
+
+/// Refuses keyword arguments, as a positional-only builtin does.
+pub(crate) fn no_keywords(qualname: &str, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    match kwargs {
+        Some(kw) if !kw.is_empty() => Err(PyTypeError::new_err(format!(
+            "{qualname}() takes no keyword arguments"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The type name CPython puts in "must be X, not Y" messages (`tp_name`): the bare name for
+/// builtins and classes defined in Python, `module.name` for extension types.
+pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    if obj.is_none() {
+        return "None".to_owned();
+    }
+    let ty: Bound<'_, PyType> = obj.get_type();
+    let name = ty
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_owned());
+    // SAFETY: `ty` is a live type object for the duration of the call.
+    let flags = unsafe { ffi::PyType_GetFlags(ty.as_type_ptr()) };
+    if flags & ffi::Py_TPFLAGS_HEAPTYPE != 0 {
+        return name;
+    }
+    match ty.module().map(|m| m.to_string()) {
+        Ok(module) if module != "builtins" => format!("{module}.{name}"),
+        _ => name,
+    }
+}
+
+/// `_PyLong_AsInt`: an integer (or `__index__`) that fits a C `int`.
+pub(crate) fn c_int(obj: &Bound<'_, PyAny>) -> PyResult<i32> {
+    match long_value(obj)? {
+        Some(v) if i32::try_from(v).is_ok() => Ok(v as i32),
+        _ => Err(PyOverflowError::new_err(
+            "Python int too large to convert to C int",
+        )),
+    }
+}
+
+/// `PyArg_ParseTuple`'s `i` format: an integer (or `__index__`) that fits a C `int`, with its
+/// own overflow messages.
+pub(crate) fn parse_tuple_int(obj: &Bound<'_, PyAny>) -> PyResult<i32> {
+    match long_value(obj)? {
+        None => Err(PyOverflowError::new_err(
+            "Python int too large to convert to C long",
+        )),
+        Some(v) if v > i32::MAX as i64 => Err(PyOverflowError::new_err(
+            "signed integer is greater than maximum",
+        )),
+        Some(v) if v < i32::MIN as i64 => Err(PyOverflowError::new_err(
+            "signed integer is less than minimum",
+        )),
+        Some(v) => Ok(v as i32),
+    }
+}
+
+/// `PyLong_AsLongAndOverflow`: `None` if the integer does not fit a C `long`.
+fn long_value(obj: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    let mut overflow: std::os::raw::c_int = 0;
+    // SAFETY: `obj` is a live object and `overflow` a valid out-pointer; the call may run
+    // `__index__` (we hold the GIL) and reports failure as -1 with an exception set.
+    let value = unsafe { ffi::PyLong_AsLongAndOverflow(obj.as_ptr(), &mut overflow) };
+    if value == -1 {
+        if let Some(err) = PyErr::take(obj.py()) {
+            return Err(err);
+        }
+    }
+    Ok((overflow == 0).then_some(value as i64))
+}
+
+/// The stock converters for `block` and `unlink`: an `int` on 3.10/3.11, any object's truth
+/// from 3.12.
+pub(crate) fn clinic_bool(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if python_minor() >= 12 {
+        obj.is_truthy()
+    } else {
+        Ok(c_int(obj)? != 0)
+    }
+}
+
+/// The clinic `str` converter: a `str` without NUL characters, encoded as UTF-8.
+/// `what` names the argument in the error (`argument 'name'`, or just `argument`).
+pub(crate) fn clinic_str(func: &str, what: &str, obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    let Ok(s) = obj.cast::<PyString>() else {
+        return Err(PyTypeError::new_err(format!(
+            "{func}() {what} must be str, not {}",
+            type_name(obj)
+        )));
+    };
+    let s = s.to_str()?;
+    if s.contains('\0') {
+        return Err(PyValueError::new_err("embedded null character"));
+    }
+    Ok(s.to_owned())
+}
+
+/// The timeout rule of `acquire`: `None` is "no timeout", anything else goes through
+/// `float()` conversion (`PyFloat_AsDouble`).
+pub(crate) fn optional_seconds(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<f64>> {
+    match obj {
+        None => Ok(None),
+        Some(obj) if obj.is_none() => Ok(None),
+        Some(obj) => obj.extract::<f64>().map(Some),
+    }
+}

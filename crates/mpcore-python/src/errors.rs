@@ -1,0 +1,57 @@
+//! The one place where `mpcore` errors become Python exceptions, as stock `_multiprocessing`
+//! raises them.
+
+use pyo3::exceptions::{
+    PyAssertionError, PyEOFError, PyInterruptedError, PyNotImplementedError, PyOSError,
+    PyValueError,
+};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use mpcore::Error;
+
+/// `OSError(errno, os.strerror(errno))`: the constructor picks the subclass
+/// (`FileExistsError`, ...) and the message matches the one CPython builds from `errno`.
+pub(crate) fn os_error(py: Python<'_>, errno: i32) -> PyErr {
+    static STRERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let message = STRERROR
+        .get_or_try_init(py, || {
+            py.import("os")
+                .and_then(|os| os.getattr("strerror"))
+                .map(Bound::unbind)
+        })
+        .and_then(|strerror| strerror.bind(py).call1((errno,)))
+        .and_then(|message| message.extract::<String>());
+    match message {
+        Ok(message) => PyOSError::new_err((errno, message)),
+        Err(err) => err,
+    }
+}
+
+/// The Python exception for an `mpcore` error.
+pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
+    match err {
+        Error::Interrupted => PyInterruptedError::new_err((EINTR, "Interrupted system call")),
+        Error::UnrecognizedKind | Error::ReleasedTooManyTimes => {
+            PyValueError::new_err(err.to_string())
+        }
+        Error::NotOwner => PyAssertionError::new_err(err.to_string()),
+        Error::ValueUnavailable => PyNotImplementedError::new_err(()),
+        Error::InvalidHandle => PyOSError::new_err((EINVAL, err.to_string())),
+        Error::Eof => PyEOFError::new_err(()),
+        Error::EofInMessage | Error::BadMessageLength => PyOSError::new_err(err.to_string()),
+        Error::Os(io) => match io.raw_os_error() {
+            Some(errno) => os_error(py, errno),
+            None => PyOSError::new_err(io.to_string()),
+        },
+    }
+}
+
+/// `errno` values that are the same on every platform we build for (Linux, macOS, Windows CRT).
+const EINTR: i32 = 4;
+const EINVAL: i32 = 22;
+
+/// `?`-friendly conversion: `result.map_err(py_err(py))`.
+pub(crate) fn py_err(py: Python<'_>) -> impl Fn(Error) -> PyErr + '_ {
+    move |err| to_py(py, err)
+}

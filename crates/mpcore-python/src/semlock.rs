@@ -1,0 +1,314 @@
+//! `_multiprocessing.SemLock`: a thin shell over [`mpcore::SemLock`].
+//!
+//! What lives here is only what Python adds: argument parsing, the GIL (held for the
+//! non-blocking attempt, released for the wait), and running signal handlers when a wait is
+//! interrupted, with the same deadline on every retry.
+
+use pyo3::exceptions::{PyAttributeError, PyTypeError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+
+use mpcore::{Deadline, Error, Kind, SemLock};
+
+use crate::args::{self, Signature};
+use crate::errors::{os_error, py_err, to_py};
+
+const EINVAL: i32 = 22;
+
+/// Semaphore/Mutex type
+#[pyclass(module = "_multiprocessing", name = "SemLock", subclass, frozen)]
+pub(crate) struct PySemLock {
+    inner: SemLock,
+    /// The kind exactly as given: `_rebuild` does not validate it, and any value but 0 behaves
+    /// as a semaphore.
+    kind: i32,
+}
+
+const NEW: Signature = Signature {
+    func: "SemLock",
+    params: &["kind", "value", "maxvalue", "name", "unlink"],
+    required: 5,
+};
+
+const ACQUIRE: Signature = Signature {
+    func: "acquire",
+    params: &["block", "timeout"],
+    required: 0,
+};
+
+/// The members that are read-only, as stock's `T_INT`/`T_STRING` members are.
+const READONLY: &[&str] = &["handle", "kind", "maxvalue", "name"];
+
+fn core_kind(kind: i32) -> Kind {
+    Kind::try_from(kind).unwrap_or(Kind::Semaphore)
+}
+
+impl PySemLock {
+    /// Acquires with stock's algorithm: try under the GIL, then wait without it; on `EINTR` run
+    /// the signal handlers (an exception from them ends the call) and wait again for the same
+    /// deadline.
+    fn acquire_impl(&self, py: Python<'_>, block: bool, timeout: Option<f64>) -> PyResult<bool> {
+        loop {
+            match self.inner.try_acquire() {
+                Ok(acquired) if acquired || !block => return Ok(acquired),
+                Ok(_) => break,
+                Err(Error::Interrupted) => py.check_signals()?,
+                Err(err) => return Err(to_py(py, err)),
+            }
+        }
+        let deadline = match timeout {
+            None => None,
+            // Stock CPython fails a wait whose deadline overflows `timespec` with EINVAL.
+            Some(secs) => Some(Deadline::after_secs_f64(secs).ok_or_else(|| os_error(py, EINVAL))?),
+        };
+        loop {
+            match py.detach(|| self.inner.wait(deadline)) {
+                Ok(acquired) => return Ok(acquired),
+                Err(Error::Interrupted) => py.check_signals()?,
+                Err(err) => return Err(to_py(py, err)),
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl PySemLock {
+    #[new]
+    #[pyo3(signature = (*args, **kwargs), text_signature = None)]
+    fn new(
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        if let Some(rebuilt) = REBUILT.with(|slot| slot.take()) {
+            return Ok(rebuilt);
+        }
+        let [kind, value, maxvalue, name, unlink] = NEW.bind(args, kwargs)?.map(Option::unwrap);
+        let kind = args::c_int(&kind)?;
+        let value = args::c_int(&value)?;
+        let maxvalue = args::c_int(&maxvalue)?;
+        let name = args::clinic_str("SemLock", "argument 'name'", &name)?;
+        let unlink = args::clinic_bool(&unlink)?;
+        let core = Kind::try_from(kind).map_err(py_err(py))?;
+        // A negative value reaches sem_open as a huge unsigned one and fails with EINVAL there,
+        // as in stock CPython.
+        let inner =
+            SemLock::create(core, value as u32, maxvalue, &name, unlink).map_err(py_err(py))?;
+        Ok(PySemLock { inner, kind })
+    }
+
+    /// Acquire the semaphore/lock.
+    #[pyo3(signature = (*args, **kwargs), text_signature = "($self, /, block=True, timeout=None)")]
+    fn acquire(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<bool> {
+        if args.is_empty() && kwargs.is_none() {
+            return self.acquire_impl(py, true, None);
+        }
+        let [block, timeout] = ACQUIRE.bind(args, kwargs)?;
+        let block = match block {
+            Some(block) => args::clinic_bool(&block)?,
+            None => true,
+        };
+        let timeout = args::optional_seconds(timeout.as_ref())?;
+        self.acquire_impl(py, block, timeout)
+    }
+
+    /// Release the semaphore/lock.
+    fn release(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.release().map_err(py_err(py))
+    }
+
+    /// Enter the semaphore/lock.
+    fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
+        self.acquire_impl(py, true, None)
+    }
+
+    /// Exit the semaphore/lock.
+    #[pyo3(
+        signature = (*args, **kwargs),
+        text_signature = "($self, exc_type=None, exc_value=None, exc_tb=None, /)"
+    )]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        args::no_keywords("SemLock.__exit__", kwargs)?;
+        if args.len() > 3 {
+            return Err(PyTypeError::new_err(format!(
+                "__exit__ expected at most 3 arguments, got {}",
+                args.len()
+            )));
+        }
+        self.release(py)
+    }
+
+    /// Num of `acquire()`s minus num of `release()`s for this process.
+    fn _count(&self) -> i32 {
+        self.inner.count()
+    }
+
+    /// Whether the lock is owned by this thread.
+    fn _is_mine(&self) -> bool {
+        self.inner.is_mine()
+    }
+
+    /// Get the value of the semaphore.
+    fn _get_value(&self, py: Python<'_>) -> PyResult<i32> {
+        self.inner.value().map_err(py_err(py))
+    }
+
+    /// Return whether semaphore has value zero.
+    fn _is_zero(&self, py: Python<'_>) -> PyResult<bool> {
+        self.inner.is_zero().map_err(py_err(py))
+    }
+
+    /// Rezero the net acquisition count after fork().
+    fn _after_fork(&self) {
+        self.inner.after_fork();
+    }
+
+    #[classmethod]
+    #[pyo3(
+        signature = (*args, **kwargs),
+        text_signature = "($type, handle, kind, maxvalue, name, /)"
+    )]
+    fn _rebuild(
+        cls: &Bound<'_, PyType>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let py = cls.py();
+        args::no_keywords("SemLock._rebuild", kwargs)?;
+        if args.len() != 4 {
+            return Err(PyTypeError::new_err(format!(
+                "_rebuild() takes exactly 4 arguments ({} given)",
+                args.len()
+            )));
+        }
+        let handle = args.get_item(0)?;
+        if !handle.is_instance_of::<pyo3::types::PyInt>() {
+            return Err(PyTypeError::new_err(format!(
+                "_rebuild() argument 1 must be int, not {}",
+                args::type_name(&handle)
+            )));
+        }
+        // SAFETY: `handle` is an int (checked above); the call only reads it.
+        let handle = unsafe { ffi::PyLong_AsUnsignedLongMask(handle.as_ptr()) } as usize;
+        let kind = args::parse_tuple_int(&args.get_item(1)?)?;
+        let maxvalue = args::parse_tuple_int(&args.get_item(2)?)?;
+        let name = args.get_item(3)?;
+        let name = if name.is_none() {
+            None
+        } else if name.is_instance_of::<PyString>() {
+            Some(args::clinic_str("_rebuild", "argument 4", &name)?)
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "_rebuild() argument 4 must be str or None, not {}",
+                args::type_name(&name)
+            )));
+        };
+        let inner = match &name {
+            Some(name) => SemLock::open(name, core_kind(kind), maxvalue),
+            None => SemLock::from_handle(handle, core_kind(kind), maxvalue),
+        }
+        .map_err(py_err(py))?;
+        instance_of(cls, PySemLock { inner, kind })
+    }
+
+    #[classattr]
+    #[allow(non_snake_case)]
+    fn SEM_VALUE_MAX() -> i32 {
+        mpcore::SEM_VALUE_MAX
+    }
+
+    #[getter]
+    fn handle(&self) -> usize {
+        self.inner.handle()
+    }
+
+    #[getter]
+    fn kind(&self) -> i32 {
+        self.kind
+    }
+
+    #[getter]
+    fn maxvalue(&self) -> i32 {
+        self.inner.maxvalue()
+    }
+
+    #[getter]
+    fn name(&self) -> Option<&str> {
+        self.inner.name()
+    }
+
+    fn __setattr__(
+        slf: &Bound<'_, Self>,
+        name: &Bound<'_, PyString>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        generic_setattr(slf, name, Some(value))
+    }
+
+    fn __delattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyString>) -> PyResult<()> {
+        generic_setattr(slf, name, None)
+    }
+}
+
+thread_local! {
+    /// A rebuilt lock on its way into an instance of a subclass (see [`instance_of`]).
+    static REBUILT: std::cell::Cell<Option<PySemLock>> = const { std::cell::Cell::new(None) };
+}
+
+/// An instance of `cls` (SemLock or a subclass) holding `lock`, made without running a
+/// subclass's `__new__` or `__init__`, as stock `_rebuild` does.
+///
+/// PyO3 can only allocate a subclass instance through the type's `tp_new`, so the prepared
+/// lock is handed to [`PySemLock::new`] through a thread-local slot, which it takes first.
+fn instance_of(cls: &Bound<'_, PyType>, lock: PySemLock) -> PyResult<Py<PyAny>> {
+    let py = cls.py();
+    let base = py.get_type::<PySemLock>();
+    if cls.is(&base) {
+        return Ok(Bound::new(py, lock)?.into_any().unbind());
+    }
+    // SAFETY: `base` is a heap type (PyO3 creates them so), for which PyType_GetSlot is allowed.
+    let slot = unsafe { ffi::PyType_GetSlot(base.as_type_ptr(), ffi::Py_tp_new) };
+    // SAFETY: the Py_tp_new slot of a type holds a `newfunc` (PyO3 always installs one).
+    let tp_new: ffi::newfunc = unsafe { std::mem::transmute(slot) };
+    let no_args = PyTuple::empty(py);
+    REBUILT.with(|slot| slot.set(Some(lock)));
+    // SAFETY: `cls` is a subtype of `base`, `no_args` a tuple, NULL kwargs is allowed; the
+    // result is a new reference or NULL with an exception set.
+    let obj = unsafe { tp_new(cls.as_type_ptr(), no_args.as_ptr(), std::ptr::null_mut()) };
+    REBUILT.with(|slot| drop(slot.take()));
+    // SAFETY: `obj` is an owned reference (or NULL, which from_owned_ptr_or_err reports).
+    unsafe { Bound::from_owned_ptr_or_err(py, obj) }.map(Bound::unbind)
+}
+
+/// `object.__setattr__`, except that the stock members answer "readonly attribute".
+fn generic_setattr(
+    slf: &Bound<'_, PySemLock>,
+    name: &Bound<'_, PyString>,
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    if READONLY
+        .iter()
+        .any(|m| name.to_str().is_ok_and(|n| n == *m))
+    {
+        return Err(PyAttributeError::new_err("readonly attribute"));
+    }
+    let value = value.map_or(std::ptr::null_mut(), |v| v.as_ptr());
+    // SAFETY: all pointers are live objects (or NULL for deletion, which the API allows); we
+    // hold the GIL.
+    if unsafe { ffi::PyObject_GenericSetAttr(slf.as_ptr(), name.as_ptr(), value) } == 0 {
+        Ok(())
+    } else {
+        Err(PyErr::fetch(slf.py()))
+    }
+}

@@ -1,0 +1,45 @@
+"""What ``import _multiprocessing`` finds while the multiprocessing-rs override is on.
+
+This directory is put first on ``PYTHONPATH`` (before ``lib-dynload``), so the parent process
+and every fork, spawn and forkserver child import this module instead of the stock C extension.
+It re-exports the Rust implementation under the stock name.
+"""
+
+import sys as _sys
+
+
+def _load_native():
+    try:
+        from multiprocessing_rs import _multiprocessing as native
+    except ImportError:
+        # Started without site-packages (``-S``): load the extension next to this directory.
+        import importlib.machinery
+        import importlib.util
+        import os
+
+        package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(package_dir, "_multiprocessing" + suffix)
+            if os.path.exists(path):
+                break
+        else:
+            raise
+        name = "multiprocessing_rs._multiprocessing"
+        loader = importlib.machinery.ExtensionFileLoader(name, path)
+        spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+        native = importlib.util.module_from_spec(spec)
+        _sys.modules[name] = native
+        loader.exec_module(native)
+    return native
+
+
+_native = _load_native()
+
+SemLock = _native.SemLock
+sem_unlink = _native.sem_unlink
+flags = _native.flags
+
+#: Lets a program (and the tests) tell this module from the stock one.
+__multiprocessing_rs__ = True
+
+del _load_native
