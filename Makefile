@@ -1,0 +1,53 @@
+# Every target sets itself up from a fresh machine: a venv with maturin, pytest and mypy, the
+# extension built in release mode and installed into it, and a copy of the package in build/pkg
+# for the other CPython versions (the wheel is abi3: one build serves 3.10 to 3.13).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+WHEELS := build/wheels
+PKG    := build/pkg
+
+export MPRS_PKG_DIR := $(abspath $(PKG))
+
+.PHONY: demo test build lint rust-test stubtest py-test cpython-test bench clean
+
+demo: build
+	$(PY) -m multiprocessing_rs demo
+	$(PY) -m multiprocessing_rs bench
+
+test: build lint rust-test stubtest py-test cpython-test
+
+$(VENV)/.ready: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10"
+	touch $@
+
+build: $(VENV)/.ready
+	rm -rf $(WHEELS) $(PKG)
+	$(VENV)/bin/maturin build --release --quiet --out $(WHEELS)
+	$(PY) -m pip install -q --force-reinstall --no-deps $(WHEELS)/*.whl
+	$(PY) -m pip install -q --no-deps --target $(PKG) $(WHEELS)/*.whl
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+rust-test:
+	cargo test --workspace
+
+stubtest: build
+	$(PY) -m mypy.stubtest multiprocessing_rs --allowlist tests/stubtest-allowlist.txt
+
+py-test: build
+	$(PY) -m pytest
+
+cpython-test: build
+	$(PY) tests/cpython/run.py
+
+bench: build
+	$(PY) -m multiprocessing_rs bench
+
+clean:
+	rm -rf $(VENV) build target
