@@ -1,0 +1,219 @@
+//! `SemLock` across `fork()`: two real processes on one kernel semaphore.
+//!
+//! Each test forks a child that runs a closure and reports through its exit status (0 = all its
+//! checks held). The tests of this file take one lock between them, so no other test thread is
+//! inside `mpcore` (or holding its internal locks) at the moment of a fork.
+
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use mpcore::{unlink, Error, Kind, SemLock};
+
+static FORK_LOCK: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    FORK_LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn unique_name(tag: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "/mpcore-test-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A child process running `body`; its exit status is 0 if `body` returned true.
+struct Child(libc::pid_t);
+
+impl Child {
+    fn spawn(body: impl FnOnce() -> bool) -> Child {
+        // SAFETY: the child only runs `body` (semaphore calls and plain computation) and then
+        // `_exit`s without unwinding or running the parent's destructors.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
+        if pid == 0 {
+            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(false);
+            // SAFETY: ends the child at once, as a forked child of a threaded process should.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        Child(pid)
+    }
+
+    /// Waits for the child and returns whether all its checks held.
+    fn succeeded(self) -> bool {
+        let mut status = 0;
+        // SAFETY: `self.0` is our own child; `status` is a valid out-pointer.
+        let rc = unsafe { libc::waitpid(self.0, &mut status, 0) };
+        assert_eq!(rc, self.0, "waitpid: {}", std::io::Error::last_os_error());
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+    }
+}
+
+/// A `u64` in a shared anonymous mapping: the same memory in parent and child.
+struct SharedCounter(NonNull<u64>);
+
+impl SharedCounter {
+    fn new() -> Self {
+        // SAFETY: a fresh anonymous shared mapping of one page; checked for MAP_FAILED below.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(p, libc::MAP_FAILED);
+        SharedCounter(NonNull::new(p.cast()).expect("mmap returned null"))
+    }
+
+    /// A deliberately non-atomic read-modify-write: only mutual exclusion keeps it exact.
+    fn racy_increment(&self) {
+        // SAFETY: the mapping is valid for the counter's lifetime; volatile accesses keep the
+        // compiler from merging the read and the write.
+        unsafe {
+            let v = std::ptr::read_volatile(self.0.as_ptr());
+            std::thread::yield_now();
+            std::ptr::write_volatile(self.0.as_ptr(), v + 1);
+        }
+    }
+
+    fn get(&self) -> u64 {
+        // SAFETY: as above.
+        unsafe { std::ptr::read_volatile(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for SharedCounter {
+    fn drop(&mut self) {
+        // SAFETY: unmaps the page mapped in `new`, no longer used.
+        unsafe { libc::munmap(self.0.as_ptr().cast(), 4096) };
+    }
+}
+
+#[test]
+fn two_processes_exclude_each_other() {
+    let _serial = serial();
+    let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("mutex"), true).unwrap();
+    let counter = SharedCounter::new();
+    const ROUNDS: u64 = 300;
+    let work = || {
+        for _ in 0..ROUNDS {
+            assert!(lock.acquire(true, None).unwrap());
+            counter.racy_increment();
+            lock.release().unwrap();
+        }
+        true
+    };
+    let child = Child::spawn(work);
+    work();
+    assert!(child.succeeded());
+    assert_eq!(counter.get(), 2 * ROUNDS, "increments were lost: no mutual exclusion");
+}
+
+#[test]
+fn a_waiting_child_gets_the_lock_when_the_parent_releases_it() {
+    let _serial = serial();
+    let name = unique_name("handoff");
+    let lock = SemLock::create(Kind::Semaphore, 1, 1, &name, false).unwrap();
+    assert!(lock.acquire(false, None).unwrap());
+    let child = Child::spawn(|| {
+        // Opened by name, as a spawned child rebuilds a lock.
+        let mine = SemLock::open(&name, Kind::Semaphore, 1).unwrap();
+        let held_elsewhere = !mine.acquire(false, None).unwrap();
+        let start = Instant::now();
+        let got_it = mine.acquire(true, Some(Duration::from_secs(10))).unwrap();
+        held_elsewhere && got_it && start.elapsed() >= Duration::from_millis(150)
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    lock.release().unwrap();
+    assert!(child.succeeded());
+    assert_eq!(lock.value().unwrap(), 0, "the child took the unit and exited holding it");
+    unlink(&name).unwrap();
+}
+
+#[test]
+fn a_timed_wait_expires_in_the_child() {
+    let _serial = serial();
+    let sem = SemLock::create(Kind::Semaphore, 0, i32::MAX, &unique_name("timed"), true).unwrap();
+    let child = Child::spawn(|| {
+        let start = Instant::now();
+        let acquired = sem.acquire(true, Some(Duration::from_millis(200))).unwrap();
+        let waited = start.elapsed();
+        !acquired && waited >= Duration::from_millis(190) && waited < Duration::from_secs(5)
+    });
+    assert!(child.succeeded());
+    assert_eq!(sem.value().unwrap(), 0);
+}
+
+#[test]
+fn a_recursive_mutex_belongs_to_its_owner_only() {
+    let _serial = serial();
+    let rlock = SemLock::create(Kind::RecursiveMutex, 1, 1, &unique_name("rlock"), true).unwrap();
+    assert!(rlock.acquire(true, None).unwrap());
+    assert!(rlock.acquire(true, None).unwrap());
+    assert_eq!(rlock.count(), 2);
+    let child = Child::spawn(|| {
+        // The child inherits the object, count and all, until it rezeroes it like
+        // multiprocessing does after fork.
+        rlock.after_fork();
+        let not_mine = !rlock.is_mine() && rlock.count() == 0;
+        let blocked = !rlock.acquire(false, None).unwrap();
+        let refused = matches!(rlock.release(), Err(Error::NotOwner));
+        not_mine && blocked && refused
+    });
+    assert!(child.succeeded());
+    rlock.release().unwrap();
+    assert_eq!(rlock.value().unwrap(), 0, "still held once");
+    rlock.release().unwrap();
+    assert_eq!(rlock.value().unwrap(), 1);
+    let child = Child::spawn(|| {
+        rlock.after_fork();
+        rlock.acquire(false, None).unwrap() && rlock.release().is_ok()
+    });
+    assert!(child.succeeded());
+}
+
+#[test]
+fn releasing_too_many_times_is_refused_in_every_process() {
+    let _serial = serial();
+    let bounded = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("bounded"), true).unwrap();
+    let child = Child::spawn(|| {
+        let refused = matches!(bounded.release(), Err(Error::ReleasedTooManyTimes));
+        let took = bounded.acquire(false, None).unwrap();
+        // Anyone may release a semaphore, including a process that did not acquire it.
+        refused && took && bounded.value().unwrap() == 0
+    });
+    assert!(child.succeeded());
+    assert_eq!(bounded.value().unwrap(), 0);
+    bounded.release().unwrap();
+    assert!(matches!(
+        bounded.release(),
+        Err(Error::ReleasedTooManyTimes)
+    ));
+}
+
+#[test]
+fn a_forked_child_adopts_an_unnamed_lock_by_handle() {
+    let _serial = serial();
+    let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("adopt"), true).unwrap();
+    let handle = lock.handle();
+    let child = Child::spawn(|| {
+        let adopted = SemLock::from_handle(handle, Kind::Semaphore, 1).unwrap();
+        let fresh = adopted.count() == 0 && adopted.name().is_none();
+        let took = adopted.acquire(false, None).unwrap();
+        let bogus = matches!(
+            SemLock::from_handle(handle ^ 0x10, Kind::Semaphore, 1),
+            Err(Error::InvalidHandle)
+        );
+        fresh && took && bogus
+    });
+    assert!(child.succeeded());
+    assert_eq!(lock.value().unwrap(), 0, "the child's acquire is visible here");
+}
