@@ -7,6 +7,7 @@ forkserver child inherits; fork children inherit ``sys.modules``) and swaps the 
 out of the ``multiprocessing`` modules that already imported it.
 """
 
+import importlib
 import os
 import sys
 
@@ -42,8 +43,7 @@ def install():
     stock = sys.modules.get("_multiprocessing")
     if stock is not None and not getattr(stock, "__multiprocessing_rs__", False):
         del sys.modules["_multiprocessing"]
-    import _multiprocessing as ours
-
+    ours = importlib.import_module("_multiprocessing")
     if stock is not None and stock is not ours:
         _rebind(stock, ours)
     return ours

@@ -12,6 +12,8 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
+use crate::fastcall::FastArgs;
+
 static PYTHON_MINOR: OnceLock<u8> = OnceLock::new();
 
 /// Records the running interpreter's version; called once when the module is loaded.
@@ -35,15 +37,46 @@ pub(crate) struct Signature {
 }
 
 impl Signature {
-    /// Binds `args`/`kwargs` to the parameters, with Argument Clinic's checks and messages.
+    /// Binds a tuple and dict of arguments (PyO3's `*args, **kwargs`).
     pub(crate) fn bind<'py, const N: usize>(
         &self,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<[Option<Bound<'py, PyAny>>; N]> {
+        let keywords: Vec<_> = kwargs.into_iter().flat_map(|kw| kw.iter()).collect();
+        self.bind_with(args.len(), |i| args.get_item(i), &keywords)
+    }
+
+    /// Binds the arguments of a vectorcall. Kept out of line: the hot no-argument calls never
+    /// come here, and inlining it would bloat their frames.
+    #[inline(never)]
+    pub(crate) fn bind_fast<'py, const N: usize>(
+        &self,
+        args: &FastArgs<'_, 'py>,
+    ) -> PyResult<[Option<Bound<'py, PyAny>>; N]> {
+        let keywords = if args.nkwargs() == 0 {
+            Vec::new()
+        } else {
+            args.keywords()
+        };
+        self.bind_with(
+            args.nargs(),
+            |i| Ok(args.positional(i).to_owned()),
+            &keywords,
+        )
+    }
+
+    /// Argument Clinic's algorithm: too many arguments; then positional values; then each
+    /// remaining parameter by keyword, a missing required one being an error; then any keyword
+    /// left over (a duplicate of a positional one, or an unknown name).
+    fn bind_with<'py, const N: usize>(
+        &self,
+        nargs: usize,
+        positional: impl Fn(usize) -> PyResult<Bound<'py, PyAny>>,
+        keywords: &[(Bound<'py, PyAny>, Bound<'py, PyAny>)],
+    ) -> PyResult<[Option<Bound<'py, PyAny>>; N]> {
         debug_assert_eq!(N, self.params.len());
-        let nargs = args.len();
-        let nkw = kwargs.map_or(0, |kw| kw.len());
+        let nkw = keywords.len();
         if nargs + nkw > N {
             return Err(PyTypeError::new_err(format!(
                 "{}() takes at most {} argument{} ({} given)",
@@ -57,16 +90,18 @@ impl Signature {
         let mut matched = 0;
         for (i, slot) in bound.iter_mut().enumerate() {
             if i < nargs {
-                *slot = Some(args.get_item(i)?);
+                *slot = Some(positional(i)?);
                 continue;
             }
-            if let Some(value) = match kwargs {
-                Some(kw) => kw.get_item(self.params[i])?,
-                None => None,
-            } {
-                *slot = Some(value);
-                matched += 1;
-            } else if i < self.required {
+            if nkw > 0 {
+                let param = self.params[i];
+                if let Some((_, value)) = keywords.iter().find(|(name, _)| key_is(name, param)) {
+                    *slot = Some(value.clone());
+                    matched += 1;
+                    continue;
+                }
+            }
+            if i < self.required {
                 return Err(PyTypeError::new_err(format!(
                     "{}() missing required argument '{}' (pos {})",
                     self.func,
@@ -75,16 +110,20 @@ impl Signature {
                 )));
             }
         }
-        match kwargs {
-            Some(kw) if matched < nkw => Err(self.unexpected_keyword(kw, nargs)),
-            _ => Ok(bound),
+        if matched < nkw {
+            return Err(self.unexpected_keyword(keywords.iter().map(|(name, _)| name), nargs));
         }
+        Ok(bound)
     }
 
     /// The error for the first keyword that matched no free parameter.
-    fn unexpected_keyword(&self, kwargs: &Bound<'_, PyDict>, nargs: usize) -> PyErr {
-        for key in kwargs.keys() {
-            let Ok(key) = key.cast_into::<PyString>() else {
+    fn unexpected_keyword<'a, 'py: 'a>(
+        &self,
+        names: impl Iterator<Item = &'a Bound<'py, PyAny>>,
+        nargs: usize,
+    ) -> PyErr {
+        for key in names {
+            let Ok(key) = key.cast::<PyString>() else {
                 return PyTypeError::new_err("keywords must be strings");
             };
             let key = key.to_string_lossy().into_owned();
@@ -114,6 +153,14 @@ impl Signature {
         }
         PyTypeError::new_err(format!("{}() got unexpected keyword arguments", self.func))
     }
+}
+
+/// Whether a keyword argument's name is `param`.
+fn key_is(name: &Bound<'_, PyAny>, param: &str) -> bool {
+    name.cast::<PyString>()
+        .ok()
+        .and_then(|n| n.to_str().ok())
+        .is_some_and(|n| n == param)
 }
 
 /// Refuses keyword arguments, as a positional-only builtin does.

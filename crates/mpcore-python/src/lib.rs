@@ -5,6 +5,7 @@
 
 mod args;
 mod errors;
+mod fastcall;
 mod semlock;
 
 use pyo3::prelude::*;

@@ -7,12 +7,14 @@
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyDict, PyString, PyTuple, PyType};
+use std::ffi::CStr;
 
 use mpcore::{Deadline, Error, Kind, SemLock};
 
 use crate::args::{self, Signature};
 use crate::errors::{os_error, py_err, to_py};
+use crate::fastcall::{self, Convention, FastArgs, FastMethod};
 
 const EINVAL: i32 = 22;
 
@@ -48,14 +50,40 @@ impl PySemLock {
     /// Acquires with stock's algorithm: try under the GIL, then wait without it; on `EINTR` run
     /// the signal handlers (an exception from them ends the call) and wait again for the same
     /// deadline.
+    #[inline]
     fn acquire_impl(&self, py: Python<'_>, block: bool, timeout: Option<f64>) -> PyResult<bool> {
+        match self.inner.try_acquire() {
+            Ok(true) => Ok(true),
+            Ok(false) if !block => Ok(false),
+            result => self.acquire_slow(py, result.map(|_| ()), block, timeout),
+        }
+    }
+
+    /// The rest of an acquire once the first attempt did not get a unit (or was interrupted).
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow(
+        &self,
+        py: Python<'_>,
+        first_attempt: Result<(), Error>,
+        block: bool,
+        timeout: Option<f64>,
+    ) -> PyResult<bool> {
+        let mut attempt = first_attempt;
         loop {
-            match self.inner.try_acquire() {
-                Ok(acquired) if acquired || !block => return Ok(acquired),
-                Ok(_) => break,
+            match attempt {
+                Ok(()) => break,
                 Err(Error::Interrupted) => py.check_signals()?,
                 Err(err) => return Err(to_py(py, err)),
             }
+            attempt = match self.inner.try_acquire() {
+                Ok(true) => return Ok(true),
+                Ok(false) => Ok(()),
+                Err(err) => Err(err),
+            };
+        }
+        if !block {
+            return Ok(false);
         }
         let deadline = match timeout {
             None => None,
@@ -98,78 +126,56 @@ impl PySemLock {
         Ok(PySemLock { inner, kind })
     }
 
-    /// Acquire the semaphore/lock.
-    #[pyo3(signature = (*args, **kwargs), text_signature = "($self, /, block=True, timeout=None)")]
-    fn acquire(
-        &self,
-        py: Python<'_>,
-        args: &Bound<'_, PyTuple>,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<bool> {
-        if args.is_empty() && kwargs.is_none() {
-            return self.acquire_impl(py, true, None);
-        }
-        let [block, timeout] = ACQUIRE.bind(args, kwargs)?;
-        let block = match block {
-            Some(block) => args::clinic_bool(&block)?,
-            None => true,
-        };
-        let timeout = args::optional_seconds(timeout.as_ref())?;
-        self.acquire_impl(py, block, timeout)
+    #[classattr]
+    #[pyo3(name = "acquire")]
+    fn acquire_method(py: Python<'_>) -> PyResult<Py<PyAny>> {
+        fastcall::descriptor::<Acquire>(&py.get_type::<PySemLock>())
     }
 
-    /// Release the semaphore/lock.
-    fn release(&self, py: Python<'_>) -> PyResult<()> {
-        self.inner.release().map_err(py_err(py))
+    #[classattr]
+    #[pyo3(name = "release")]
+    fn release_method(py: Python<'_>) -> PyResult<Py<PyAny>> {
+        fastcall::descriptor::<Release>(&py.get_type::<PySemLock>())
     }
 
-    /// Enter the semaphore/lock.
-    fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
-        self.acquire_impl(py, true, None)
+    #[classattr]
+    #[pyo3(name = "__enter__")]
+    fn enter_method(py: Python<'_>) -> PyResult<Py<PyAny>> {
+        fastcall::descriptor::<Enter>(&py.get_type::<PySemLock>())
     }
 
-    /// Exit the semaphore/lock.
-    #[pyo3(
-        signature = (*args, **kwargs),
-        text_signature = "($self, exc_type=None, exc_value=None, exc_tb=None, /)"
-    )]
-    fn __exit__(
-        &self,
-        py: Python<'_>,
-        args: &Bound<'_, PyTuple>,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<()> {
-        args::no_keywords("SemLock.__exit__", kwargs)?;
-        if args.len() > 3 {
-            return Err(PyTypeError::new_err(format!(
-                "__exit__ expected at most 3 arguments, got {}",
-                args.len()
-            )));
-        }
-        self.release(py)
+    #[classattr]
+    #[pyo3(name = "__exit__")]
+    fn exit_method(py: Python<'_>) -> PyResult<Py<PyAny>> {
+        fastcall::descriptor::<Exit>(&py.get_type::<PySemLock>())
     }
 
     /// Num of `acquire()`s minus num of `release()`s for this process.
+    #[pyo3(text_signature = "($self, /)")]
     fn _count(&self) -> i32 {
         self.inner.count()
     }
 
     /// Whether the lock is owned by this thread.
+    #[pyo3(text_signature = "($self, /)")]
     fn _is_mine(&self) -> bool {
         self.inner.is_mine()
     }
 
     /// Get the value of the semaphore.
+    #[pyo3(text_signature = "($self, /)")]
     fn _get_value(&self, py: Python<'_>) -> PyResult<i32> {
         self.inner.value().map_err(py_err(py))
     }
 
     /// Return whether semaphore has value zero.
+    #[pyo3(text_signature = "($self, /)")]
     fn _is_zero(&self, py: Python<'_>) -> PyResult<bool> {
         self.inner.is_zero().map_err(py_err(py))
     }
 
     /// Rezero the net acquisition count after fork().
+    #[pyo3(text_signature = "($self, /)")]
     fn _after_fork(&self) {
         self.inner.after_fork();
     }
@@ -259,6 +265,94 @@ impl PySemLock {
     fn __delattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyString>) -> PyResult<()> {
         generic_setattr(slf, name, None)
     }
+}
+
+/// `acquire(block=True, timeout=None)`, the hottest call: a vectorcall method.
+struct Acquire;
+
+impl FastMethod for Acquire {
+    const NAME: &'static CStr = c"acquire";
+    const DOC: &'static CStr =
+        c"acquire($self, /, block=True, timeout=None)\n--\n\nAcquire the semaphore/lock.";
+    const CONVENTION: Convention = Convention::FastWithKeywords;
+
+    fn call<'py>(slf: Borrowed<'_, 'py, PyAny>, args: FastArgs<'_, 'py>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let this = semlock(slf);
+        let (block, timeout) = if args.nargs() == 0 && args.nkwargs() == 0 {
+            (true, None)
+        } else {
+            let [block, timeout] = ACQUIRE.bind_fast(&args)?;
+            let block = match block {
+                Some(block) => args::clinic_bool(&block)?,
+                None => true,
+            };
+            (block, args::optional_seconds(timeout.as_ref())?)
+        };
+        let acquired = this.acquire_impl(py, block, timeout)?;
+        Ok(PyBool::new(py, acquired).to_owned().into_any().unbind())
+    }
+}
+
+/// `__exit__(exc_type=None, exc_value=None, exc_tb=None, /)`: releases; a vectorcall method
+/// because `with lock:` calls it with three arguments every time.
+struct Exit;
+
+impl FastMethod for Exit {
+    const NAME: &'static CStr = c"__exit__";
+    const DOC: &'static CStr = c"__exit__($self, exc_type=None, exc_value=None, exc_tb=None, /)\n--\n\nExit the semaphore/lock.";
+    const CONVENTION: Convention = Convention::Fast;
+
+    fn call<'py>(slf: Borrowed<'_, 'py, PyAny>, args: FastArgs<'_, 'py>) -> PyResult<Py<PyAny>> {
+        if args.nargs() > 3 {
+            return Err(PyTypeError::new_err(format!(
+                "__exit__ expected at most 3 arguments, got {}",
+                args.nargs()
+            )));
+        }
+        release(slf)
+    }
+}
+
+/// `release()`: a vectorcall method, the other half of every lock round trip.
+struct Release;
+
+impl FastMethod for Release {
+    const NAME: &'static CStr = c"release";
+    const DOC: &'static CStr = c"release($self, /)\n--\n\nRelease the semaphore/lock.";
+    const CONVENTION: Convention = Convention::NoArgs;
+
+    fn call<'py>(slf: Borrowed<'_, 'py, PyAny>, _: FastArgs<'_, 'py>) -> PyResult<Py<PyAny>> {
+        release(slf)
+    }
+}
+
+/// `__enter__()`: a blocking acquire, as `with lock:` does.
+struct Enter;
+
+impl FastMethod for Enter {
+    const NAME: &'static CStr = c"__enter__";
+    const DOC: &'static CStr = c"__enter__($self, /)\n--\n\nEnter the semaphore/lock.";
+    const CONVENTION: Convention = Convention::NoArgs;
+
+    fn call<'py>(slf: Borrowed<'_, 'py, PyAny>, _: FastArgs<'_, 'py>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let acquired = semlock(slf).acquire_impl(py, true, None)?;
+        Ok(PyBool::new(py, acquired).to_owned().into_any().unbind())
+    }
+}
+
+/// The `SemLock` behind `self` of a method descriptor made for this class.
+fn semlock<'a>(slf: Borrowed<'a, '_, PyAny>) -> &'a PySemLock {
+    // SAFETY: the descriptors are made for SemLock, and CPython checks `self` against the
+    // descriptor's type before calling the method.
+    unsafe { slf.cast_unchecked::<PySemLock>() }.get()
+}
+
+fn release(slf: Borrowed<'_, '_, PyAny>) -> PyResult<Py<PyAny>> {
+    let py = slf.py();
+    semlock(slf).inner.release().map_err(py_err(py))?;
+    Ok(py.None())
 }
 
 thread_local! {

@@ -114,7 +114,11 @@ fn two_processes_exclude_each_other() {
     let child = Child::spawn(work);
     work();
     assert!(child.succeeded());
-    assert_eq!(counter.get(), 2 * ROUNDS, "increments were lost: no mutual exclusion");
+    assert_eq!(
+        counter.get(),
+        2 * ROUNDS,
+        "increments were lost: no mutual exclusion"
+    );
 }
 
 #[test]
@@ -134,7 +138,11 @@ fn a_waiting_child_gets_the_lock_when_the_parent_releases_it() {
     std::thread::sleep(Duration::from_millis(200));
     lock.release().unwrap();
     assert!(child.succeeded());
-    assert_eq!(lock.value().unwrap(), 0, "the child took the unit and exited holding it");
+    assert_eq!(
+        lock.value().unwrap(),
+        0,
+        "the child took the unit and exited holding it"
+    );
     unlink(&name).unwrap();
 }
 
@@ -215,5 +223,9 @@ fn a_forked_child_adopts_an_unnamed_lock_by_handle() {
         fresh && took && bogus
     });
     assert!(child.succeeded());
-    assert_eq!(lock.value().unwrap(), 0, "the child's acquire is visible here");
+    assert_eq!(
+        lock.value().unwrap(),
+        0,
+        "the child's acquire is visible here"
+    );
 }

@@ -8,10 +8,11 @@
 //! The platform layer (`posix`) only wraps system calls; the rules live here.
 
 mod deadline;
+mod net_count;
 mod posix;
 mod registry;
 
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ pub use deadline::Deadline;
 use posix as imp;
 
 use crate::error::{Error, Result};
+use net_count::NetCount;
 
 /// `SEM_VALUE_MAX` of the platform: the largest value a semaphore can hold.
 pub const SEM_VALUE_MAX: i32 = imp::SEM_VALUE_MAX;
@@ -76,7 +78,7 @@ pub struct SemLock {
     maxvalue: i32,
     name: Option<String>,
     /// Acquires minus releases by this object in this process (can go negative for semaphores).
-    count: AtomicI32,
+    count: NetCount,
     /// The thread that last acquired through this object.
     last_tid: AtomicU64,
 }
@@ -125,7 +127,7 @@ impl SemLock {
             kind,
             maxvalue,
             name,
-            count: AtomicI32::new(0),
+            count: NetCount::new(maxvalue),
             last_tid: AtomicU64::new(0),
         }
     }
@@ -152,18 +154,17 @@ impl SemLock {
 
     /// Acquires minus releases done through this object in this process.
     pub fn count(&self) -> i32 {
-        self.count.load(Ordering::Relaxed)
+        self.count.get()
     }
 
     /// Whether the calling thread holds this object: it acquired last and the count is positive.
     pub fn is_mine(&self) -> bool {
-        self.count.load(Ordering::Relaxed) > 0
-            && self.last_tid.load(Ordering::Relaxed) == imp::current_thread_id()
+        self.count.get() > 0 && self.last_tid.load(Ordering::Relaxed) == imp::current_thread_id()
     }
 
     /// Forgets this process's acquisitions, as a child must right after `fork()`.
     pub fn after_fork(&self) {
-        self.count.store(0, Ordering::Relaxed);
+        self.count.reset();
     }
 
     /// Acquires one unit. With `block == false` only a non-blocking attempt is made (and
@@ -191,7 +192,7 @@ impl SemLock {
     /// or one `sem_trywait`. `Ok(false)` if the semaphore is at zero.
     pub fn try_acquire(&self) -> Result<bool> {
         if self.kind == Kind::RecursiveMutex && self.is_mine() {
-            self.count.fetch_add(1, Ordering::Relaxed);
+            self.count.add(1);
             return Ok(true);
         }
         let acquired = self.sem.try_wait()?;
@@ -213,7 +214,7 @@ impl SemLock {
     }
 
     fn note_acquired(&self) {
-        self.count.fetch_add(1, Ordering::Relaxed);
+        self.count.add(1);
         self.last_tid
             .store(imp::current_thread_id(), Ordering::Relaxed);
     }
@@ -229,8 +230,8 @@ impl SemLock {
                 if !self.is_mine() {
                     return Err(Error::NotOwner);
                 }
-                if self.count.load(Ordering::Relaxed) > 1 {
-                    self.count.fetch_sub(1, Ordering::Relaxed);
+                if self.count.get() > 1 {
+                    self.count.add(-1);
                     return Ok(());
                 }
             }
@@ -240,8 +241,13 @@ impl SemLock {
                 }
             }
         }
-        self.sem.post()?;
-        self.count.fetch_sub(1, Ordering::Relaxed);
+        // Count down before the post hands the unit on, so the next holder's count-up comes
+        // after ours (see `net_count`).
+        self.count.add(-1);
+        if let Err(err) = self.sem.post() {
+            self.count.add(1);
+            return Err(err);
+        }
         Ok(())
     }
 
