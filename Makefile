@@ -38,7 +38,7 @@ rust-test:
 	cargo test --workspace
 
 stubtest: build
-	$(PY) -m mypy.stubtest multiprocessing_rs --allowlist tests/stubtest-allowlist.txt
+	$(PY) -m mypy.stubtest multiprocessing_rs
 
 py-test: build
 	$(PY) -m pytest

@@ -2,10 +2,15 @@
 
 from typing import ClassVar
 
+from typing_extensions import disjoint_base
+
+__all__ = ["SemLock", "sem_unlink", "flags"]
+
 flags: dict[str, int]
 
 def sem_unlink(name: str, /) -> None: ...
 
+@disjoint_base
 class SemLock:
     """Semaphore/Mutex type"""
 

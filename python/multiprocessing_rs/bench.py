@@ -101,14 +101,13 @@ def print_table(results, rounds):
     print(f"multiprocessing-rs bench: stock vs ours, medians of {rounds} alternating rounds")
     print(f"machine: {machine_description()}")
     print()
-    header = f"| {'what':<34} | {'stock':>14} | {'ours':>14} | {'ours/stock':>10} |"
-    print(header)
-    print(f"|{'-' * 36}|{'-' * 16}:|{'-' * 16}:|{'-' * 11}:|".replace("-:", ":"))
+    print(f"| {'what':<34} | {'stock':>14} | {'ours':>14} | {'ours/stock':>10} | {'better':<6} |")
+    print(f"|{'-' * 36}|{'-' * 15}:|{'-' * 15}:|{'-' * 11}:|{'-' * 8}|")
     for r in results:
-        better = "lower is better" if r["lower_is_better"] else "higher is better"
+        better = "lower" if r["lower_is_better"] else "higher"
         print(
             f"| {r['name']:<34} | {_format(r['stock'], r['unit']):>14} | {_format(r['ours'], r['unit']):>14} "
-            f"| {r['ratio']:>9.2f}x |  ({better})"
+            f"| {r['ratio']:>9.2f}x | {better:<6} |"
         )
 
 

@@ -124,8 +124,7 @@ def main():
         # Start again with the override on, so that every child gets the Rust module too.
         return run_program(["-m", "multiprocessing_rs", "demo"])
 
-    import _multiprocessing
-
+    _multiprocessing = importlib.import_module("_multiprocessing")
     print("multiprocessing-rs demo: plain multiprocessing code, running on the Rust _multiprocessing")
     print(f"  python {sys.version.split()[0]}, _multiprocessing from {_multiprocessing.__file__}")
     print(f"  (override directory {OVERRIDE_DIR} is first on PYTHONPATH for every child)")
