@@ -4,8 +4,9 @@
 under all of its child processes; :func:`install` does the same from inside a program.
 """
 
+from ._authkey import AuthenticationString
 from ._overrides import OVERRIDE_DIR, install, is_active
 
 __version__ = "0.1.0"
 
-__all__ = ["OVERRIDE_DIR", "install", "is_active", "__version__"]
+__all__ = ["AuthenticationString", "OVERRIDE_DIR", "install", "is_active", "__version__"]

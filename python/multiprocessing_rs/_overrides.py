@@ -46,6 +46,9 @@ def install():
     ours = importlib.import_module("_multiprocessing")
     if stock is not None and stock is not ours:
         _rebind(stock, ours)
+    from ._hooks import install_hooks
+
+    install_hooks()
     return ours
 
 

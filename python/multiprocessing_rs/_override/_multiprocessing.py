@@ -39,6 +39,16 @@ SemLock = _native.SemLock
 sem_unlink = _native.sem_unlink
 flags = _native.flags
 
+
+def __getattr__(name):
+    # Exported lazily: importing it at module level would import the package early in every
+    # child, before `multiprocessing` is set up.
+    if name == "AuthenticationString":
+        from multiprocessing_rs._authkey import AuthenticationString
+
+        return AuthenticationString
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 #: Lets a program (and the tests) tell this module from the stock one.
 __multiprocessing_rs__ = True
 

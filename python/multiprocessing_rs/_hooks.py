@@ -1,0 +1,76 @@
+"""Patches applied to the stdlib ``multiprocessing`` modules when the override is on.
+
+``_multiprocessing`` itself is replaced by import path (see ``_override/``). Two other pieces
+live in pure-Python stdlib modules and are patched in place, right after those modules are first
+imported (or at once if they already were):
+
+* ``multiprocessing.process``: ``AuthenticationString`` becomes ours, and the current process's
+  authkey is re-wrapped in it.
+
+They are patched from an import hook rather than from our ``_multiprocessing``, because not
+every program imports it before using them (on 3.13+, ``multiprocessing.connection`` no longer
+imports ``_multiprocessing`` on POSIX).
+"""
+
+import importlib.abc
+import importlib.machinery
+import sys
+
+
+def _patch_process(module):
+    from ._authkey import AuthenticationString, StdlibAuthenticationString
+
+    module.AuthenticationString = StdlibAuthenticationString
+    current = module.current_process()
+    key = current._config.get("authkey")
+    if key is not None and not isinstance(key, AuthenticationString):
+        current._config["authkey"] = StdlibAuthenticationString(bytes(key))
+
+
+PATCHES = {
+    "multiprocessing.process": _patch_process,
+}
+
+
+def _apply(name, module):
+    """Patches ``module`` (named ``name``) once."""
+    if not getattr(module, "__multiprocessing_rs_patched__", False):
+        PATCHES[name](module)
+        module.__multiprocessing_rs_patched__ = True
+
+
+class _PatchAfterExec(importlib.abc.Loader):
+    """Wraps a module's real loader and patches the module once it has executed."""
+
+    def __init__(self, loader, name):
+        self._loader = loader
+        self._name = name
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        _apply(self._name, module)
+
+
+class PatchingFinder(importlib.abc.MetaPathFinder):
+    """Finds the modules in ``PATCHES`` with the normal finders and wraps their loaders."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in PATCHES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _PatchAfterExec(spec.loader, fullname)
+        return spec
+
+
+def install_hooks():
+    """Patches the modules already imported, and the others as they are imported."""
+    if not any(isinstance(finder, PatchingFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, PatchingFinder())
+    for name in PATCHES:
+        module = sys.modules.get(name)
+        if module is not None:
+            _apply(name, module)
