@@ -3,6 +3,13 @@
 //! What lives here is only what Python adds: argument parsing, the GIL (held for the
 //! non-blocking attempt, released for the wait), and running signal handlers when a wait is
 //! interrupted, with the same deadline on every retry.
+//!
+//! The same loop serves every platform: `SemLock::wait` also returns `Interrupted` between the
+//! polling steps of a macOS timed wait and the 50 ms slices of a Windows wait, which is where
+//! stock CPython checks signals there too (Ctrl-C on Windows then raises `KeyboardInterrupt`
+//! from the handler, where stock raises `InterruptedError` from its private SIGINT event).
+//! What differs on Windows is kept in the few `cfg(windows)` lines below: when the timeout is
+//! converted, and `_rebuild` taking over the handle its parent duplicated for it.
 
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::ffi;
@@ -12,9 +19,7 @@ use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 use mpcore::{Deadline, Error, Kind, SemLock};
 
 use crate::args::{self, Signature};
-use crate::errors::{os_error, py_err, to_py};
-
-const EINVAL: i32 = 22;
+use crate::errors::{py_err, to_py};
 
 /// Semaphore/Mutex type
 #[pyclass(module = "_multiprocessing", name = "SemLock", subclass, frozen)]
@@ -49,6 +54,11 @@ impl PySemLock {
     /// the signal handlers (an exception from them ends the call) and wait again for the same
     /// deadline.
     fn acquire_impl(&self, py: Python<'_>, block: bool, timeout: Option<f64>) -> PyResult<bool> {
+        // Stock Windows converts a blocking call's timeout before anything else, so a timeout
+        // that is too large fails even when the lock could be had at once; POSIX converts it
+        // only when about to wait.
+        #[cfg(windows)]
+        let deadline = deadline_of(py, timeout)?;
         loop {
             match self.inner.try_acquire() {
                 Ok(acquired) if acquired || !block => return Ok(acquired),
@@ -57,11 +67,8 @@ impl PySemLock {
                 Err(err) => return Err(to_py(py, err)),
             }
         }
-        let deadline = match timeout {
-            None => None,
-            // Stock CPython fails a wait whose deadline overflows `timespec` with EINVAL.
-            Some(secs) => Some(Deadline::after_secs_f64(secs).ok_or_else(|| os_error(py, EINVAL))?),
-        };
+        #[cfg(not(windows))]
+        let deadline = deadline_of(py, timeout)?;
         loop {
             match py.detach(|| self.inner.wait(deadline)) {
                 Ok(acquired) => return Ok(acquired),
@@ -70,6 +77,15 @@ impl PySemLock {
             }
         }
     }
+}
+
+/// The absolute deadline of a timeout in seconds, converted with the platform's stock rules and
+/// errors (`EINVAL` for one a `timespec` cannot hold on POSIX, `OverflowError` from about 24.8
+/// days on Windows).
+fn deadline_of(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Deadline>> {
+    timeout
+        .map(|secs| Deadline::from_timeout(secs).map_err(py_err(py)))
+        .transpose()
 }
 
 #[pymethods]
@@ -114,6 +130,9 @@ impl PySemLock {
             Some(block) => args::clinic_bool(&block)?,
             None => true,
         };
+        // Stock Windows does not look at the timeout of a non-blocking call at all.
+        #[cfg(windows)]
+        let timeout = timeout.filter(|_| block);
         let timeout = args::optional_seconds(timeout.as_ref())?;
         self.acquire_impl(py, block, timeout)
     }
@@ -199,8 +218,11 @@ impl PySemLock {
                 args::type_name(&handle)
             )));
         }
+        // Stock parses the handle with the mask conversion of pointer width (`k` where `long`
+        // is 64 bits, `K` on 64-bit Windows): the 64-bit mask cut to `usize` is that on every
+        // target.
         // SAFETY: `handle` is an int (checked above); the call only reads it.
-        let handle = unsafe { ffi::PyLong_AsUnsignedLongMask(handle.as_ptr()) } as usize;
+        let handle = unsafe { ffi::PyLong_AsUnsignedLongLongMask(handle.as_ptr()) } as usize;
         let kind = args::parse_tuple_int(&args.get_item(1)?)?;
         let maxvalue = args::parse_tuple_int(&args.get_item(2)?)?;
         let name = args.get_item(3)?;
@@ -214,11 +236,19 @@ impl PySemLock {
                 args::type_name(&name)
             )));
         };
+        #[cfg(not(windows))]
         let inner = match &name {
             Some(name) => SemLock::open(name, core_kind(kind), maxvalue),
             None => SemLock::from_handle(handle, core_kind(kind), maxvalue),
-        }
-        .map_err(py_err(py))?;
+        };
+        // Windows semaphores are unnamed: the handle is always used and the name kept as data.
+        // SAFETY: as in stock, the handle is trusted to be one the parent duplicated into this
+        // process for this lock (multiprocessing's `duplicate_for_child`), which nothing else
+        // here uses; the handle of a lock this process already has is shared, not taken over.
+        #[cfg(windows)]
+        let inner =
+            unsafe { SemLock::from_raw_handle(handle, core_kind(kind), maxvalue, name.as_deref()) };
+        let inner = inner.map_err(py_err(py))?;
         instance_of(cls, PySemLock { inner, kind })
     }
 
