@@ -231,7 +231,10 @@ impl SemLock {
             self.count.fetch_add(1, Ordering::Relaxed);
             return Ok(true);
         }
-        Ok(self.sem.try_wait()? && self.note_acquired())
+        if !self.sem.try_wait()? {
+            return Ok(false);
+        }
+        Ok(self.note_acquired())
     }
 
     /// The blocking half of an acquire, for callers that call [`try_acquire`](Self::try_acquire)
