@@ -10,13 +10,13 @@ PKG    := build/pkg
 
 export MPRS_PKG_DIR := $(abspath $(PKG))
 
-.PHONY: demo test build lint rust-test stubtest py-test cpython-test bench clean
+.PHONY: demo test build lint cross-check rust-test stubtest py-test cpython-test bench clean
 
 demo: build
 	$(PY) -m multiprocessing_rs demo
 	$(PY) -m multiprocessing_rs bench
 
-test: build lint rust-test stubtest py-test cpython-test
+test: build lint cross-check rust-test stubtest py-test cpython-test
 
 $(VENV)/.ready: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ build: $(VENV)/.ready
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Type-checks both crates for Windows and macOS (installs Debian's rustc-web when missing).
+cross-check:
+	scripts/cross-check.sh
 
 rust-test:
 	cargo test --workspace

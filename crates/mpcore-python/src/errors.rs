@@ -3,16 +3,18 @@
 
 use pyo3::exceptions::{
     PyAssertionError, PyEOFError, PyInterruptedError, PyNotImplementedError, PyOSError,
-    PyValueError,
+    PyOverflowError, PyRuntimeError, PyValueError,
 };
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 
 use mpcore::Error;
 
 /// `OSError(errno, os.strerror(errno))`: the constructor picks the subclass
 /// (`FileExistsError`, ...) and the message matches the one CPython builds from `errno`.
+#[cfg(not(windows))]
 pub(crate) fn os_error(py: Python<'_>, errno: i32) -> PyErr {
+    use pyo3::sync::PyOnceLock;
+
     static STRERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let message = STRERROR
         .get_or_try_init(py, || {
@@ -28,6 +30,18 @@ pub(crate) fn os_error(py: Python<'_>, errno: i32) -> PyErr {
     }
 }
 
+/// What `PyErr_SetExcFromWindowsErr(PyExc_OSError, code)` raises, for a Windows error code
+/// (`GetLastError()`, `WSAGetLastError()`): `OSError(code, message, None, code)`, whose
+/// constructor derives `errno` and the subclass from the fourth argument, `winerror`. The
+/// message is the system's (`FormatMessageW`), as the standard library formats it.
+#[cfg(windows)]
+pub(crate) fn os_error(py: Python<'_>, code: i32) -> PyErr {
+    let full = std::io::Error::from_raw_os_error(code).to_string();
+    let suffix = format!(" (os error {code})");
+    let message = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
+    PyOSError::new_err((code, message, py.None(), code))
+}
+
 /// The Python exception for an `mpcore` error.
 pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
     match err {
@@ -38,10 +52,13 @@ pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
         Error::NotOwner => PyAssertionError::new_err(err.to_string()),
         Error::ValueUnavailable => PyNotImplementedError::new_err(()),
         Error::InvalidHandle => PyOSError::new_err((EINVAL, err.to_string())),
+        Error::TimeoutTooLarge => PyOverflowError::new_err(err.to_string()),
+        Error::UnrecognizedWaitResult(_) => PyRuntimeError::new_err(err.to_string()),
         Error::Eof => PyEOFError::new_err(()),
         Error::EofInMessage | Error::BadMessageLength => PyOSError::new_err(err.to_string()),
+        // `errno` on POSIX, a Windows error code on Windows: `os_error` knows which.
         Error::Os(io) => match io.raw_os_error() {
-            Some(errno) => os_error(py, errno),
+            Some(code) => os_error(py, code),
             None => PyOSError::new_err(io.to_string()),
         },
     }

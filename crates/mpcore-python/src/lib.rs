@@ -1,12 +1,18 @@
 //! `_multiprocessing` for CPython 3.10 to 3.13, built on `mpcore`.
 //!
-//! The module stock CPython ships as a C extension: `SemLock`, `sem_unlink` and `flags`. Each
-//! item behaves like the stock one of the interpreter that imports it, down to argument errors.
+//! The module stock CPython ships as a C extension: `SemLock`, `sem_unlink` and `flags`, plus
+//! `closesocket`, `recv` and `send` on Windows. Each item behaves like the stock one of the
+//! interpreter that imports it, down to argument errors.
+//!
+//! Platforms: built and tested on Linux; type-checked for Windows and macOS (x86-64 and arm64)
+//! by `scripts/cross-check.sh`, never run there.
 
 mod args;
 mod errors;
 mod fastcall;
 mod semlock;
+#[cfg(windows)]
+mod winsock;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -36,6 +42,8 @@ fn _multiprocessing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     args::init(py);
     m.add_class::<semlock::PySemLock>()?;
     m.add_function(wrap_pyfunction!(sem_unlink, m)?)?;
+    #[cfg(windows)]
+    winsock::add(m)?;
     let flags = PyDict::new(py);
     for (name, value) in mpcore::PLATFORM_FLAGS {
         flags.set_item(name, value)?;

@@ -3,6 +3,13 @@
 //! What lives here is only what Python adds: argument parsing, the GIL (held for the
 //! non-blocking attempt, released for the wait), and running signal handlers when a wait is
 //! interrupted, with the same deadline on every retry.
+//!
+//! The same loop serves every platform: `SemLock::wait` also returns `Interrupted` between the
+//! polling steps of a macOS timed wait and the 50 ms slices of a Windows wait, which is where
+//! stock CPython checks signals there too (Ctrl-C on Windows then raises `KeyboardInterrupt`
+//! from the handler, where stock raises `InterruptedError` from its private SIGINT event).
+//! What differs on Windows is kept in the few `cfg(windows)` lines below: when the timeout is
+//! converted, and `_rebuild` taking over the handle its parent duplicated for it.
 
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::ffi;
@@ -13,10 +20,8 @@ use std::ffi::CStr;
 use mpcore::{Deadline, Error, Kind, SemLock};
 
 use crate::args::{self, Signature};
-use crate::errors::{os_error, py_err, to_py};
+use crate::errors::{py_err, to_py};
 use crate::fastcall::{self, Convention, FastArgs, FastMethod};
-
-const EINVAL: i32 = 22;
 
 /// Semaphore/Mutex type
 #[pyclass(module = "_multiprocessing", name = "SemLock", subclass, frozen)]
@@ -47,11 +52,32 @@ fn core_kind(kind: i32) -> Kind {
 }
 
 impl PySemLock {
-    /// Acquires with stock's algorithm: try under the GIL, then wait without it; on `EINTR` run
-    /// the signal handlers (an exception from them ends the call) and wait again for the same
-    /// deadline.
+    /// Acquires with stock's algorithm: the owner's recursive re-acquire first, with no system
+    /// call; then the timeout is converted (as stock does before its first try); one try with
+    /// the GIL held; and only then a wait without the GIL.
     #[inline]
-    fn acquire_impl(&self, py: Python<'_>, block: bool, timeout: Option<f64>) -> PyResult<bool> {
+    fn acquire_impl(
+        &self,
+        py: Python<'_>,
+        block: bool,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        // Stock Windows converts a blocking call's timeout before anything else, and never looks
+        // at a non-blocking call's.
+        #[cfg(windows)]
+        let timeout = match block {
+            true => {
+                let secs = args::optional_seconds(timeout)?;
+                deadline_of(py, secs)?;
+                secs
+            }
+            false => None,
+        };
+        if self.inner.try_reacquire() {
+            return Ok(true);
+        }
+        #[cfg(not(windows))]
+        let timeout = args::optional_seconds(timeout)?;
         match self.inner.try_acquire() {
             Ok(true) => Ok(true),
             Ok(false) if !block => Ok(false),
@@ -59,17 +85,19 @@ impl PySemLock {
         }
     }
 
-    /// The rest of an acquire once the first attempt did not get a unit (or was interrupted).
+    /// The rest of an acquire once the first try did not get a unit (or was interrupted): on
+    /// `EINTR` run the signal handlers (an exception from them ends the call) and go on; wait
+    /// without the GIL, every retry for the same deadline.
     #[cold]
     #[inline(never)]
     fn acquire_slow(
         &self,
         py: Python<'_>,
-        first_attempt: Result<(), Error>,
+        first_try: Result<(), Error>,
         block: bool,
         timeout: Option<f64>,
     ) -> PyResult<bool> {
-        let mut attempt = first_attempt;
+        let mut attempt = first_try;
         loop {
             match attempt {
                 Ok(()) => break,
@@ -85,11 +113,7 @@ impl PySemLock {
         if !block {
             return Ok(false);
         }
-        let deadline = match timeout {
-            None => None,
-            // Stock CPython fails a wait whose deadline overflows `timespec` with EINVAL.
-            Some(secs) => Some(Deadline::after_secs_f64(secs).ok_or_else(|| os_error(py, EINVAL))?),
-        };
+        let deadline = deadline_of(py, timeout)?;
         loop {
             match py.detach(|| self.inner.wait(deadline)) {
                 Ok(acquired) => return Ok(acquired),
@@ -98,6 +122,15 @@ impl PySemLock {
             }
         }
     }
+}
+
+/// The absolute deadline of a timeout in seconds, converted with the platform's stock rules and
+/// errors (`EINVAL` for one a `timespec` cannot hold on POSIX, `OverflowError` from about 24.8
+/// days on Windows).
+fn deadline_of(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Deadline>> {
+    timeout
+        .map(|secs| Deadline::from_timeout(secs).map_err(py_err(py)))
+        .transpose()
 }
 
 #[pymethods]
@@ -205,8 +238,11 @@ impl PySemLock {
                 args::type_name(&handle)
             )));
         }
+        // Stock parses the handle with the mask conversion of pointer width (`k` where `long`
+        // is 64 bits, `K` on 64-bit Windows): the 64-bit mask cut to `usize` is that on every
+        // target.
         // SAFETY: `handle` is an int (checked above); the call only reads it.
-        let handle = unsafe { ffi::PyLong_AsUnsignedLongMask(handle.as_ptr()) } as usize;
+        let handle = unsafe { ffi::PyLong_AsUnsignedLongLongMask(handle.as_ptr()) } as usize;
         let kind = args::parse_tuple_int(&args.get_item(1)?)?;
         let maxvalue = args::parse_tuple_int(&args.get_item(2)?)?;
         let name = args.get_item(3)?;
@@ -220,11 +256,19 @@ impl PySemLock {
                 args::type_name(&name)
             )));
         };
+        #[cfg(not(windows))]
         let inner = match &name {
             Some(name) => SemLock::open(name, core_kind(kind), maxvalue),
             None => SemLock::from_handle(handle, core_kind(kind), maxvalue),
-        }
-        .map_err(py_err(py))?;
+        };
+        // Windows semaphores are unnamed: the handle is always used and the name kept as data.
+        // SAFETY: as in stock, the handle is trusted to be one the parent duplicated into this
+        // process for this lock (multiprocessing's `duplicate_for_child`), which nothing else
+        // here uses; the handle of a lock this process already has is shared, not taken over.
+        #[cfg(windows)]
+        let inner =
+            unsafe { SemLock::from_raw_handle(handle, core_kind(kind), maxvalue, name.as_deref()) };
+        let inner = inner.map_err(py_err(py))?;
         instance_of(cls, PySemLock { inner, kind })
     }
 
@@ -279,17 +323,16 @@ impl FastMethod for Acquire {
     fn call<'py>(slf: Borrowed<'_, 'py, PyAny>, args: FastArgs<'_, 'py>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let this = semlock(slf);
-        let (block, timeout) = if args.nargs() == 0 && args.nkwargs() == 0 {
-            (true, None)
+        let acquired = if args.nargs() == 0 && args.nkwargs() == 0 {
+            this.acquire_impl(py, true, None)?
         } else {
             let [block, timeout] = ACQUIRE.bind_fast(&args)?;
             let block = match block {
                 Some(block) => args::clinic_bool(&block)?,
                 None => true,
             };
-            (block, args::optional_seconds(timeout.as_ref())?)
+            this.acquire_impl(py, block, timeout.as_ref())?
         };
-        let acquired = this.acquire_impl(py, block, timeout)?;
         Ok(PyBool::new(py, acquired).to_owned().into_any().unbind())
     }
 }

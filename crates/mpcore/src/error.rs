@@ -9,8 +9,10 @@ use std::io;
 /// What can go wrong in `mpcore`.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A blocking call was interrupted by a signal (`EINTR`). The core never retries on its own:
-    /// the caller runs its signal handlers and calls again with the same deadline.
+    /// A blocking call was interrupted by a signal (`EINTR`), or, from `SemLock::wait` only,
+    /// gave control back between two steps of a polling (macOS) or sliced (Windows) wait. The
+    /// core never retries on its own: the caller runs its signal handlers and calls again with
+    /// the same deadline.
     #[error("interrupted by a signal")]
     Interrupted,
 
@@ -34,6 +36,15 @@ pub enum Error {
     #[error("not the handle of a semaphore open in this process")]
     InvalidHandle,
 
+    /// Windows: a timeout of `INFINITE / 2` milliseconds (about 24.8 days) or more, which stock
+    /// CPython refuses there with `OverflowError`.
+    #[error("timeout is too large")]
+    TimeoutTooLarge,
+
+    /// Windows: a wait function returned a value it is not documented to return.
+    #[error("WaitForSingleObject() or WaitForMultipleObjects() gave unrecognized value {0}")]
+    UnrecognizedWaitResult(u32),
+
     /// The peer closed the connection before a message began.
     #[error("end of file")]
     Eof,
@@ -53,6 +64,7 @@ pub enum Error {
 
 impl Error {
     /// Wraps an OS error, turning `EINTR` into [`Error::Interrupted`].
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn from_os(err: io::Error) -> Self {
         if err.kind() == io::ErrorKind::Interrupted {
             Error::Interrupted

@@ -22,7 +22,21 @@
 //! # Ok::<(), mpcore::Error>(())
 //! ```
 //!
-//! Platforms: Linux is built and run-tested.
+//! # Platforms
+//!
+//! | platform | semaphores | status |
+//! |---|---|---|
+//! | Linux | POSIX named semaphores (`sem_open`, `sem_timedwait`) | built and **run-tested** |
+//! | macOS (x86-64, arm64) | POSIX named semaphores; timed waits poll (no `sem_timedwait`), no value (`HAVE_BROKEN_SEM_GETVALUE`) | **compile-checked only** |
+//! | Windows (x86-64) | unnamed kernel semaphores (`CreateSemaphoreW`), handed to children as duplicated handles | **compile-checked only** |
+//!
+//! Only Linux is ever run. The macOS and Windows code is type-checked on every CI run
+//! (`scripts/cross-check.sh`), and what those backends compute (the polling schedule, wait
+//! slices, deadline conversion, the meaning of Windows return and error codes, the release
+//! rules without a value or with a kernel maximum) is portable code unit-tested on Linux; the
+//! system calls themselves have never executed there. Behaviour that differs by platform
+//! follows that platform's stock CPython (see [`SemLock::release`], [`SemLock::value`],
+//! [`SemLock::wait`] and [`Deadline::from_timeout`]).
 
 mod error;
 mod semaphore;

@@ -4,6 +4,8 @@
 //! checks held). The tests of this file take one lock between them, so no other test thread is
 //! inside `mpcore` (or holding its internal locks) at the moment of a fork.
 
+#![cfg(unix)]
+
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};

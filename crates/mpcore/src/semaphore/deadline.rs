@@ -3,17 +3,45 @@
 //! CPython's `SemLock.acquire(timeout=t)` turns `t` into an absolute `CLOCK_REALTIME` instant
 //! once, before the first wait, and every retry after a signal waits for that same instant. A
 //! [`Deadline`] is that instant, so a retry never stretches the total wait.
+//!
+//! A deadline also remembers when it was made. Waits that poll (macOS has no `sem_timedwait`)
+//! space their polls by the time elapsed since then, so a wait that hands control back after
+//! each poll and is called again with the same deadline keeps stock's growing schedule without
+//! any state of its own (see `schedule.rs`).
 
+use std::cmp::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// An absolute point in wall-clock time (`CLOCK_REALTIME`), as `sem_timedwait` expects it.
 ///
 /// Deadlines too far in the future to represent saturate to the largest representable instant,
-/// which behaves as "wait forever".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// which behaves as "wait forever". Two deadlines compare by their instant only.
+#[derive(Debug, Clone, Copy)]
 pub struct Deadline {
     /// Time since the Unix epoch; negative instants are clamped to the epoch.
     since_epoch: Duration,
+    /// When the deadline was made, since the Unix epoch: where a polling schedule starts.
+    made: Duration,
+}
+
+impl PartialEq for Deadline {
+    fn eq(&self, other: &Self) -> bool {
+        self.since_epoch == other.since_epoch
+    }
+}
+
+impl Eq for Deadline {}
+
+impl PartialOrd for Deadline {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Deadline {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.since_epoch.cmp(&other.since_epoch)
+    }
 }
 
 impl Deadline {
@@ -31,8 +59,12 @@ impl Deadline {
             return None;
         }
         let timeout = Duration::try_from_secs_f64(seconds.max(0.0)).ok()?;
-        let since_epoch = Self::now().since_epoch.checked_add(timeout)?;
-        (since_epoch <= Self::MAX_SINCE_EPOCH).then_some(Deadline { since_epoch })
+        let now = Self::now();
+        let since_epoch = now.since_epoch.checked_add(timeout)?;
+        (since_epoch <= Self::MAX_SINCE_EPOCH).then_some(Deadline {
+            since_epoch,
+            made: now.made,
+        })
     }
 
     /// The current wall-clock time.
@@ -40,17 +72,27 @@ impl Deadline {
         let since_epoch = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO);
-        Deadline { since_epoch }
+        Deadline {
+            since_epoch,
+            made: since_epoch,
+        }
     }
 
-    /// The instant `d` after this one, saturating.
+    /// The instant `d` after this one, saturating. The result counts as made when `self` was.
     pub fn saturating_add(self, d: Duration) -> Self {
         Deadline {
             since_epoch: self
                 .since_epoch
                 .saturating_add(d)
                 .min(Self::MAX_SINCE_EPOCH),
+            made: self.made,
         }
+    }
+
+    /// How long before `now` this deadline was made; zero if `now` is earlier (the wall clock
+    /// went back).
+    pub(crate) fn age_at(self, now: Deadline) -> Duration {
+        now.since_epoch.saturating_sub(self.made)
     }
 
     /// How long until the deadline, measured from `now`; zero once it has passed.
@@ -119,6 +161,29 @@ mod tests {
         let second = d.remaining();
         assert!(second < first, "{second:?} should be less than {first:?}");
         assert!(second <= Duration::from_millis(160));
+    }
+
+    #[test]
+    fn a_deadline_knows_its_age_and_compares_by_instant_only() {
+        let base = Deadline::now();
+        let d = base.saturating_add(Duration::from_secs(5));
+        let later = base.saturating_add(Duration::from_millis(7));
+        assert_eq!(d.age_at(base), Duration::ZERO);
+        assert_eq!(d.age_at(later), Duration::from_millis(7));
+        assert_eq!(
+            later.age_at(base),
+            Duration::ZERO,
+            "a clock that went back is age zero"
+        );
+        // Same instant, made at different times: equal.
+        let same = Deadline {
+            since_epoch: d.since_epoch,
+            made: d.made + Duration::from_secs(1),
+        };
+        assert_eq!(same, d);
+        assert!(later < d);
+        let made_now = Deadline::after_secs_f64(1.0).unwrap();
+        assert!(made_now.age_at(Deadline::now()) < Duration::from_secs(1));
     }
 
     #[test]

@@ -1,28 +1,48 @@
-//! POSIX named semaphores: the `sem_open` family, and the only unsafe code of the semaphore area.
+//! POSIX named semaphores: the `sem_open` family, and the only unsafe code of this backend.
 //!
 //! Each function cites the call it wraps; see the POSIX pages `sem_open(3)`, `sem_trywait(3)`,
 //! `sem_timedwait(3)`, `sem_post(3)`, `sem_getvalue(3)`, `sem_close(3)` and `sem_unlink(3)`.
 //! Nothing here keeps bookkeeping or knows about kinds: that is `super`'s job.
+//!
+//! **macOS** (`target_vendor = "apple"`) is this same backend with three differences, each kept
+//! next to its Linux twin under `cfg` so that the shared 80% (open, try, post, close, unlink)
+//! exists once:
+//! * there is no `sem_timedwait`: a timed wait polls, one step per call (`schedule.rs`);
+//! * `sem_getvalue` does not work (`HAVE_BROKEN_SEM_GETVALUE`): [`Backend::value`] reports
+//!   `ValueUnavailable` and `release()` checks only `maxvalue == 1`, by try-and-post;
+//! * `SEM_VALUE_MAX` is 32767 and `flags` are stock's macOS ones.
+//!
+//! Names on macOS are limited to 31 bytes (`PSEMNAMLEN`); CPython's are 12 (`/mp-xxxxxxxx`),
+//! and a longer one fails in `sem_open` with `ENAMETOOLONG`, passed on as an OS error.
+//! Only the Linux build is run-tested; the macOS variant is type-checked for
+//! `x86_64-apple-darwin` and `aarch64-apple-darwin` by `scripts/cross-check.sh`.
 
 use std::ffi::CString;
 use std::io;
 use std::ptr::NonNull;
 
+use super::backend::{Backend, ReleaseCheck, Waited};
 use super::deadline::Deadline;
 use crate::error::{Error, Result};
 
 /// The largest value a semaphore can hold: glibc's `SEM_VALUE_MAX` (`INT_MAX`); macOS's
 /// `<sys/semaphore.h>` says 32767.
 #[cfg(not(target_vendor = "apple"))]
-pub(crate) const SEM_VALUE_MAX: i32 = i32::MAX;
+const SEM_VALUE_MAX: i32 = i32::MAX;
 #[cfg(target_vendor = "apple")]
-pub(crate) const SEM_VALUE_MAX: i32 = 32767;
+const SEM_VALUE_MAX: i32 = 32767;
 
 /// The `_multiprocessing.flags` CPython reports on this platform.
 #[cfg(not(target_vendor = "apple"))]
-pub(crate) const FLAGS: &[(&str, i32)] = &[("HAVE_SEM_OPEN", 1), ("HAVE_SEM_TIMEDWAIT", 1)];
+const FLAGS: &[(&str, i32)] = &[("HAVE_SEM_OPEN", 1), ("HAVE_SEM_TIMEDWAIT", 1)];
 #[cfg(target_vendor = "apple")]
-pub(crate) const FLAGS: &[(&str, i32)] = &[("HAVE_SEM_OPEN", 1), ("HAVE_BROKEN_SEM_GETVALUE", 1)];
+const FLAGS: &[(&str, i32)] = &[("HAVE_SEM_OPEN", 1), ("HAVE_BROKEN_SEM_GETVALUE", 1)];
+
+/// `sem_getvalue` works everywhere but on macOS.
+#[cfg(not(target_vendor = "apple"))]
+const RELEASE_CHECK: ReleaseCheck = ReleaseCheck::Value;
+#[cfg(target_vendor = "apple")]
+const RELEASE_CHECK: ReleaseCheck = ReleaseCheck::TryWaitIfBinary;
 
 /// One open named semaphore (a `sem_t*` from `sem_open`), closed on drop.
 #[derive(Debug)]
@@ -46,8 +66,82 @@ fn c_name(name: &str) -> Result<CString> {
 }
 
 impl RawSemaphore {
+    fn from_sem_open(sem: *mut libc::sem_t) -> Result<Self> {
+        if sem == libc::SEM_FAILED {
+            return Err(Error::Os(io::Error::last_os_error()));
+        }
+        NonNull::new(sem)
+            .map(|sem| RawSemaphore { sem })
+            .ok_or_else(|| Error::Os(io::Error::from_raw_os_error(libc::EINVAL)))
+    }
+
+    /// `sem_wait`: blocks until a unit is taken; `Err(Interrupted)` on a signal.
+    fn wait_forever(&self) -> Result<Waited> {
+        // SAFETY: `self.sem` came from a successful sem_open and stays open until drop.
+        if unsafe { libc::sem_wait(self.sem.as_ptr()) } == 0 {
+            Ok(Waited::Acquired)
+        } else {
+            Err(Error::from_os(io::Error::last_os_error()))
+        }
+    }
+
+    /// `sem_timedwait` until `deadline`.
+    #[cfg(not(target_vendor = "apple"))]
+    fn wait_until(&self, deadline: Deadline) -> Result<Waited> {
+        let (secs, nanos) = deadline.as_secs_nanos();
+        // SAFETY: timespec is plain old data; every field is set below.
+        let mut abstime: libc::timespec = unsafe { std::mem::zeroed() };
+        abstime.tv_sec = secs as libc::time_t;
+        abstime.tv_nsec = nanos as _;
+        // SAFETY: `self.sem` is open (see `wait_forever`) and `abstime` is a valid timespec
+        // that outlives the call.
+        if unsafe { libc::sem_timedwait(self.sem.as_ptr(), &abstime) } == 0 {
+            return Ok(Waited::Acquired);
+        }
+        match io::Error::last_os_error() {
+            e if e.raw_os_error() == Some(libc::ETIMEDOUT) => Ok(Waited::TimedOut),
+            e => Err(Error::from_os(e)),
+        }
+    }
+
+    /// One step of stock's polling fallback (macOS has no `sem_timedwait`): `sem_trywait`; if
+    /// that fails and the deadline has not passed, sleep the step's delay and return
+    /// [`Waited::NotYet`] so the caller can check signals before the next step
+    /// (`schedule::poll_step`).
+    #[cfg(target_vendor = "apple")]
+    fn wait_until(&self, deadline: Deadline) -> Result<Waited> {
+        super::schedule::poll_step(deadline, || self.try_wait(), Deadline::now, sleep)
+    }
+}
+
+/// `nanosleep(2)` once, without resuming after a signal: `Err(Interrupted)` then, as stock's
+/// `select()` sleep gives `EINTR`. (`std::thread::sleep` would sleep through signals.)
+#[cfg(target_vendor = "apple")]
+fn sleep(delay: std::time::Duration) -> Result<()> {
+    if delay.is_zero() {
+        return Ok(());
+    }
+    // SAFETY: timespec is plain old data; every field is set below.
+    let mut request: libc::timespec = unsafe { std::mem::zeroed() };
+    // A polling delay is at most 20 ms, so both fields are in range.
+    request.tv_sec = delay.as_secs() as libc::time_t;
+    request.tv_nsec = delay.subsec_nanos() as _;
+    // SAFETY: `request` is a valid timespec; a null `rem` is allowed.
+    if unsafe { libc::nanosleep(&request, std::ptr::null_mut()) } == 0 {
+        Ok(())
+    } else {
+        Err(Error::from_os(io::Error::last_os_error()))
+    }
+}
+
+impl Backend for RawSemaphore {
+    const SEM_VALUE_MAX: i32 = SEM_VALUE_MAX;
+    const FLAGS: &'static [(&'static str, i32)] = FLAGS;
+    const RELEASE_CHECK: ReleaseCheck = RELEASE_CHECK;
+
     /// `sem_open(name, O_CREAT | O_EXCL, 0600, value)`: a new semaphore that must not exist yet.
-    pub(crate) fn create(name: &str, value: u32) -> Result<Self> {
+    /// `maxvalue` is not the kernel's business here.
+    fn create(name: &str, value: u32, _maxvalue: i32) -> Result<Self> {
         let name = c_name(name)?;
         let mode: libc::c_uint = 0o600;
         // SAFETY: `name` is a valid NUL-terminated string; with O_CREAT, sem_open reads exactly
@@ -64,7 +158,7 @@ impl RawSemaphore {
     }
 
     /// `sem_open(name, 0)`: an existing semaphore, by name.
-    pub(crate) fn open(name: &str) -> Result<Self> {
+    fn open(name: &str) -> Result<Self> {
         let name = c_name(name)?;
         // SAFETY: `name` is a valid NUL-terminated string; without O_CREAT no variadic argument
         // is read.
@@ -72,23 +166,14 @@ impl RawSemaphore {
         Self::from_sem_open(sem)
     }
 
-    fn from_sem_open(sem: *mut libc::sem_t) -> Result<Self> {
-        if sem == libc::SEM_FAILED {
-            return Err(Error::Os(io::Error::last_os_error()));
-        }
-        NonNull::new(sem)
-            .map(|sem| RawSemaphore { sem })
-            .ok_or_else(|| Error::Os(io::Error::from_raw_os_error(libc::EINVAL)))
-    }
-
     /// The `sem_t*` as an integer, CPython's `SemLock.handle`.
-    pub(crate) fn handle(&self) -> usize {
+    fn handle(&self) -> usize {
         self.sem.as_ptr() as usize
     }
 
     /// `sem_trywait`: `Ok(true)` if a unit was taken, `Ok(false)` if the value was zero.
-    pub(crate) fn try_wait(&self) -> Result<bool> {
-        // SAFETY: `self.sem` came from a successful sem_open and stays open until drop.
+    fn try_wait(&self) -> Result<bool> {
+        // SAFETY: `self.sem` is open (see `wait_forever`).
         if unsafe { libc::sem_trywait(self.sem.as_ptr()) } == 0 {
             return Ok(true);
         }
@@ -98,36 +183,18 @@ impl RawSemaphore {
         }
     }
 
-    /// `sem_wait`, or `sem_timedwait` until `deadline`: `Ok(true)` once a unit is taken,
-    /// `Ok(false)` when the deadline passes, `Err(Interrupted)` on a signal.
-    #[cfg(not(target_vendor = "apple"))]
-    pub(crate) fn wait(&self, deadline: Option<Deadline>) -> Result<bool> {
-        let rc = match deadline {
-            // SAFETY: `self.sem` is open (see `try_wait`).
-            None => unsafe { libc::sem_wait(self.sem.as_ptr()) },
-            Some(deadline) => {
-                let (secs, nanos) = deadline.as_secs_nanos();
-                // SAFETY: timespec is plain old data; every field is set below.
-                let mut abstime: libc::timespec = unsafe { std::mem::zeroed() };
-                abstime.tv_sec = secs as libc::time_t;
-                abstime.tv_nsec = nanos as _;
-                // SAFETY: `self.sem` is open and `abstime` is a valid timespec that outlives
-                // the call.
-                unsafe { libc::sem_timedwait(self.sem.as_ptr(), &abstime) }
-            }
-        };
-        if rc == 0 {
-            return Ok(true);
-        }
-        match io::Error::last_os_error() {
-            e if e.raw_os_error() == Some(libc::ETIMEDOUT) => Ok(false),
-            e => Err(Error::from_os(e)),
+    /// `sem_wait`, or a timed wait until `deadline`: `sem_timedwait`, or on macOS one polling
+    /// step. `Err(Interrupted)` on a signal.
+    fn wait(&self, deadline: Option<Deadline>) -> Result<Waited> {
+        match deadline {
+            None => self.wait_forever(),
+            Some(deadline) => self.wait_until(deadline),
         }
     }
 
     /// `sem_post`: adds one unit and wakes a waiter.
-    pub(crate) fn post(&self) -> Result<()> {
-        // SAFETY: `self.sem` is open (see `try_wait`).
+    fn post(&self) -> Result<()> {
+        // SAFETY: `self.sem` is open (see `wait_forever`).
         if unsafe { libc::sem_post(self.sem.as_ptr()) } == 0 {
             Ok(())
         } else {
@@ -137,7 +204,7 @@ impl RawSemaphore {
 
     /// `sem_getvalue`, as the kernel reports it (may be negative on some systems).
     #[cfg(not(target_vendor = "apple"))]
-    pub(crate) fn value(&self) -> Result<i32> {
+    fn value(&self) -> Result<i32> {
         let mut value: libc::c_int = 0;
         // SAFETY: `self.sem` is open and `value` is a valid place for the result.
         if unsafe { libc::sem_getvalue(self.sem.as_ptr(), &mut value) } == 0 {
@@ -145,6 +212,38 @@ impl RawSemaphore {
         } else {
             Err(Error::Os(io::Error::last_os_error()))
         }
+    }
+
+    /// macOS's `sem_getvalue` fails with `ENOSYS` for named semaphores: no value.
+    #[cfg(target_vendor = "apple")]
+    fn value(&self) -> Result<i32> {
+        Err(Error::ValueUnavailable)
+    }
+
+    /// `sem_unlink(name)`: removes the name; processes that have the semaphore open keep
+    /// using it.
+    fn unlink(name: &str) -> Result<()> {
+        let name = c_name(name)?;
+        // SAFETY: `name` is a valid NUL-terminated string.
+        if unsafe { libc::sem_unlink(name.as_ptr()) } == 0 {
+            Ok(())
+        } else {
+            Err(Error::Os(io::Error::last_os_error()))
+        }
+    }
+
+    /// `pthread_self()`: the value CPython's `threading.get_ident()` returns, so ownership
+    /// means the same in both.
+    fn current_thread_id() -> u64 {
+        // SAFETY: pthread_self has no preconditions and cannot fail.
+        unsafe { libc::pthread_self() as u64 }
+    }
+
+    /// A deadline `seconds` from now; one `timespec` cannot hold is `EINVAL`, as stock's
+    /// `sem_timedwait` reports it.
+    fn deadline_after_secs(seconds: f64) -> Result<Deadline> {
+        Deadline::after_secs_f64(seconds)
+            .ok_or_else(|| Error::Os(io::Error::from_raw_os_error(libc::EINVAL)))
     }
 }
 
@@ -155,22 +254,4 @@ impl Drop for RawSemaphore {
         // to report to and leaves nothing to clean up.
         unsafe { libc::sem_close(self.sem.as_ptr()) };
     }
-}
-
-/// `sem_unlink(name)`: removes the name; processes that have the semaphore open keep using it.
-pub(crate) fn unlink(name: &str) -> Result<()> {
-    let name = c_name(name)?;
-    // SAFETY: `name` is a valid NUL-terminated string.
-    if unsafe { libc::sem_unlink(name.as_ptr()) } == 0 {
-        Ok(())
-    } else {
-        Err(Error::Os(io::Error::last_os_error()))
-    }
-}
-
-/// The calling thread's identity, `pthread_self()`: the value CPython's
-/// `threading.get_ident()` returns, so ownership means the same in both.
-pub(crate) fn current_thread_id() -> u64 {
-    // SAFETY: pthread_self has no preconditions and cannot fail.
-    unsafe { libc::pthread_self() as u64 }
 }

@@ -4,7 +4,8 @@
 //! integer as a pointer would let a stale or forged handle crash the process, so handles are
 //! looked up here instead: only a semaphore that is still open in this process (the table is
 //! inherited, with the memory it describes, by `fork()`) can be adopted, and adopting it keeps
-//! it open for as long as the adopter lives.
+//! it open for as long as the adopter lives. (On Windows a child's handles are duplicated into
+//! it by its parent; `SemLock::from_raw_handle` takes those over and records them here too.)
 //!
 //! The table is touched only when semaphores are created, opened or adopted, never on
 //! acquire/release.
@@ -12,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
+use super::backend::Backend;
 use super::imp::RawSemaphore;
 
 #[derive(Default)]
