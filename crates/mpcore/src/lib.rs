@@ -27,5 +27,5 @@
 mod error;
 mod semaphore;
 
-pub use error::{Error, Result};
+pub use error::{AuthError, Error, Result};
 pub use semaphore::{unlink, Deadline, Kind, SemLock, PLATFORM_FLAGS, SEM_VALUE_MAX};
