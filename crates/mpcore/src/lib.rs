@@ -24,8 +24,10 @@
 //!
 //! Platforms: Linux is built and run-tested.
 
+mod connection;
 mod error;
 mod semaphore;
 
+pub use connection::frame;
 pub use error::{AuthError, Error, Result};
 pub use semaphore::{unlink, Deadline, Kind, SemLock, PLATFORM_FLAGS, SEM_VALUE_MAX};

@@ -1,0 +1,3 @@
+//! `multiprocessing.connection` for Rust: framed byte messages over a file descriptor.
+
+pub mod frame;
