@@ -28,6 +28,6 @@ mod connection;
 mod error;
 mod semaphore;
 
-pub use connection::frame;
+pub use connection::{frame, pipe, Connection, RecvInto, RecvState, SendState, READ_CHUNK};
 pub use error::{AuthError, Error, Result};
 pub use semaphore::{unlink, Deadline, Kind, SemLock, PLATFORM_FLAGS, SEM_VALUE_MAX};
