@@ -30,6 +30,9 @@ mod error;
 mod semaphore;
 
 pub use auth::{answer_challenge, deliver_challenge, AuthKey, Dialect, Digest};
-pub use connection::{frame, pipe, Connection, RecvInto, RecvState, SendState, READ_CHUNK};
+pub use connection::{
+    connect, connect_with_dialect, frame, pipe, Address, Connection, Listener, RecvInto, RecvState,
+    SendState, READ_CHUNK,
+};
 pub use error::{AuthError, Error, Result};
 pub use semaphore::{unlink, Deadline, Kind, SemLock, PLATFORM_FLAGS, SEM_VALUE_MAX};

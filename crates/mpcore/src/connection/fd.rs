@@ -1,8 +1,8 @@
 //! The system calls of the connection area on raw descriptors, and its only unsafe code.
 //!
-//! Each function wraps one call (`read(2)`, `write(2)`, `writev(2)`, `poll(2)`, `pipe(2)`) and
-//! reports its error as is: nothing here retries `EINTR`, so a signal always reaches the caller
-//! as [`io::ErrorKind::Interrupted`].
+//! Each function wraps one call (`read(2)`, `write(2)`, `writev(2)`, `poll(2)`, `pipe(2)`,
+//! `accept(2)`, `listen(2)`) and reports its error as is: nothing here retries `EINTR`, so a
+//! signal always reaches the caller as [`io::ErrorKind::Interrupted`].
 
 use std::io;
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
@@ -120,6 +120,33 @@ pub(super) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok((reader, writer))
 }
 
+/// `accept(2)` on a listening socket, the new descriptor close-on-exec. Unlike std's
+/// `accept`, an `EINTR` comes back to the caller instead of being retried.
+pub(super) fn accept(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    // SAFETY: null address pointers ask accept4(2) not to report the peer address; `fd` is open
+    // for the borrow.
+    let rc = unsafe {
+        libc::accept4(
+            fd.as_raw_fd(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_CLOEXEC,
+        )
+    };
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    // SAFETY: as above, for accept(2).
+    let rc = unsafe { libc::accept(fd.as_raw_fd(), std::ptr::null_mut(), std::ptr::null_mut()) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the call succeeded, so `rc` is a fresh descriptor that nothing else owns.
+    let conn = unsafe { OwnedFd::from_raw_fd(rc) };
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    set_cloexec(conn.as_fd())?;
+    Ok(conn)
+}
+
 /// Sets `FD_CLOEXEC`, where the system cannot create a descriptor with it atomically.
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
 fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
@@ -130,6 +157,16 @@ fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
     }
     // SAFETY: F_SETFD takes one int argument and `fd` is open for the borrow.
     if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `listen(2)` with `backlog`: std binds with a fixed backlog, and a second listen(2) on a
+/// listening socket sets the one the caller asked for.
+pub(super) fn listen(fd: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
+    // SAFETY: listen(2) only reads its integer arguments; `fd` is open for the borrow.
+    if unsafe { libc::listen(fd.as_raw_fd(), backlog) } != 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())

@@ -1,5 +1,5 @@
-//! `multiprocessing.connection` for Rust: framed byte messages over a file descriptor, and
-//! pipes.
+//! `multiprocessing.connection` for Rust: framed byte messages over a file descriptor, pipes,
+//! and sockets that listen and connect with CPython's authentication handshake.
 //!
 //! The layers, from the bottom: [`frame`] encodes and decodes headers (pure), `fd` makes the
 //! system calls (the only unsafe code here), [`RecvState`] and [`SendState`] move one message
@@ -8,6 +8,7 @@
 pub mod frame;
 
 mod fd;
+mod listener;
 mod recv;
 mod send;
 
@@ -17,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+pub use listener::{connect, connect_with_dialect, Address, Listener};
 pub use recv::{RecvInto, RecvState, READ_CHUNK};
 pub use send::SendState;
 
