@@ -307,3 +307,39 @@ fn a_receive_that_would_block_resumes_where_it_stopped() {
     assert_eq!(received, [b"0123456789".to_vec(), b"!".to_vec()]);
     assert!(!state.in_progress());
 }
+
+#[test]
+fn a_send_that_wrote_nothing_may_be_replaced() {
+    let (mut ours, theirs) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    // Fill the socket buffer so that the next write cannot transfer anything.
+    let mut filled = 0;
+    loop {
+        match ours.write(&[0; 4096]) {
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(err) => panic!("{err}"),
+        }
+    }
+    let fd = OwnedFd::from(ours);
+    let fd = std::os::fd::AsFd::as_fd(&fd);
+    let mut state = SendState::new();
+    assert!(state.send(fd, b"first").unwrap_err().is_resumable());
+    assert!(!state.in_progress());
+    let reader = std::thread::spawn(move || {
+        let mut wire = Vec::new();
+        (&theirs)
+            .take(filled as u64 + 5)
+            .read_to_end(&mut wire)
+            .unwrap();
+        wire.split_off(filled)
+    });
+    loop {
+        match state.send(fd, b"Z") {
+            Ok(()) => break,
+            Err(err) if err.is_resumable() => std::thread::sleep(Duration::from_millis(1)),
+            Err(err) => panic!("{err:?}"),
+        }
+    }
+    assert_eq!(reader.join().unwrap(), hex("00000001 5a"));
+}

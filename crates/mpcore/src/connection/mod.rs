@@ -118,6 +118,10 @@ impl Connection {
     ///
     /// After [`Error::Interrupted`] (or `WouldBlock`), call again with the same `buf`: the
     /// rest of the message goes out. Fails with [`Error::ReadOnly`] on a receive-only end.
+    ///
+    /// Writing to a peer that has gone raises `SIGPIPE`, which Rust programs (and Python) ignore
+    /// by default, so it surfaces as a `BrokenPipe` error; a host that does not ignore it
+    /// must.
     pub fn send_bytes(&self, buf: &[u8]) -> Result<()> {
         let fd = self.as_fd()?;
         if !self.writable {

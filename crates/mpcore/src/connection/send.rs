@@ -39,8 +39,9 @@ impl SendState {
     }
 
     /// Writes `payload` as one message to `fd`, or the rest of it if an earlier call stopped
-    /// with a resumable error; such a retry must pass the same payload again (a different
-    /// length is refused with [`Error::SendResumedWithOtherBuffer`], and the state is kept).
+    /// with a resumable error part-way; such a retry must pass the same payload again (a
+    /// different length is refused with [`Error::SendResumedWithOtherBuffer`], and the state is
+    /// kept).
     ///
     /// Header and payload go out in one write up to
     /// [`MAX_COALESCED_PAYLOAD`](super::frame::MAX_COALESCED_PAYLOAD) bytes, and as two above.
@@ -48,11 +49,14 @@ impl SendState {
     /// abandons the message (the peer then sees a truncated frame, as with CPython).
     pub fn send(&mut self, fd: BorrowedFd<'_>, payload: &[u8]) -> Result<()> {
         let frame = match &mut self.frame {
-            Some(frame) if frame.payload_len != payload.len() => {
-                return Err(Error::SendResumedWithOtherBuffer)
+            Some(frame) if frame.written > 0 => {
+                if frame.payload_len != payload.len() {
+                    return Err(Error::SendResumedWithOtherBuffer);
+                }
+                frame
             }
-            Some(frame) => frame,
-            None => self.frame.insert(Frame {
+            // Nothing of an earlier frame went out: any payload may take its place.
+            _ => self.frame.insert(Frame {
                 header: Header::for_payload(payload.len() as u64),
                 payload_len: payload.len(),
                 written: 0,
