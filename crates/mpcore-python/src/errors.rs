@@ -44,7 +44,7 @@ pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
         | Error::Closed
         | Error::WriteOnly
         | Error::ReadOnly => PyOSError::new_err(err.to_string()),
-        Error::NeitherReadableNorWritable | Error::SendResumedWithOtherBuffer => {
+        Error::NeitherReadableNorWritable | Error::SendPending => {
             PyValueError::new_err(err.to_string())
         }
         Error::Auth(auth) => authentication_error(py, auth.to_string()),

@@ -63,10 +63,12 @@ pub enum Error {
     #[error("at least one of `readable` and `writable` must be True")]
     NeitherReadableNorWritable,
 
-    /// A send resumed after [`Error::Interrupted`] (or `WouldBlock`) with a buffer of a different
-    /// length than the one it started with: resuming must pass the same bytes again.
-    #[error("a resumed send must pass the same buffer it started with")]
-    SendResumedWithOtherBuffer,
+    /// A message is part-way sent (its send stopped with [`Error::Interrupted`] or
+    /// `WouldBlock`) and this send could not be its resumption: a buffer of another length, or
+    /// (on a [`Connection`](crate::Connection)) a thread other than the one that started it.
+    /// Only the same bytes, from the same sender, may finish it.
+    #[error("a message is part-way sent: only the same buffer from the same sender can resume it")]
+    SendPending,
 
     /// The authentication handshake failed: CPython's `AuthenticationError`.
     #[error(transparent)]

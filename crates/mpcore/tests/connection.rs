@@ -257,7 +257,7 @@ fn a_send_that_would_block_resumes_with_the_same_buffer_only() {
     assert!(state.in_progress());
     assert!(matches!(
         state.send(std::os::fd::AsFd::as_fd(&fd), b"other"),
-        Err(Error::SendResumedWithOtherBuffer)
+        Err(Error::SendPending)
     ));
     assert!(state.in_progress(), "a refused resume keeps the progress");
 
@@ -342,4 +342,44 @@ fn a_send_that_wrote_nothing_may_be_replaced() {
         }
     }
     assert_eq!(reader.join().unwrap(), hex("00000001 5a"));
+}
+
+#[test]
+fn another_thread_cannot_finish_a_half_sent_message() {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let conn = Connection::new(ours.into(), true, true).unwrap();
+    let message = vec![1u8; 4 * 1024 * 1024];
+    assert!(conn.send_bytes(&message).unwrap_err().is_resumable());
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| conn.send_bytes(&vec![2u8; message.len()]));
+        assert!(matches!(other.join().unwrap(), Err(Error::SendPending)));
+    });
+    let receiver = std::thread::spawn(move || {
+        let peer = Connection::new(theirs.into(), true, true).unwrap();
+        (
+            peer.recv_bytes(None).unwrap(),
+            peer.recv_bytes(None).unwrap(),
+        )
+    });
+    loop {
+        match conn.send_bytes(&message) {
+            Ok(()) => break,
+            Err(err) if err.is_resumable() => std::thread::sleep(Duration::from_millis(1)),
+            Err(err) => panic!("{err:?}"),
+        }
+    }
+    std::thread::scope(|scope| {
+        // Once the message is out, any thread may send again.
+        let other = scope.spawn(|| loop {
+            match conn.send_bytes(b"next") {
+                Err(err) if err.is_resumable() => std::thread::sleep(Duration::from_millis(1)),
+                other => break other,
+            }
+        });
+        other.join().unwrap().unwrap();
+    });
+    let (first, second) = receiver.join().unwrap();
+    assert!(first == message);
+    assert_eq!(second, b"next");
 }

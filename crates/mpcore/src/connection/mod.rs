@@ -16,6 +16,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 pub use listener::{connect, connect_with_dialect, Address, Listener};
@@ -37,7 +38,9 @@ use crate::error::{Error, Result};
 /// keeps its progress: call [`recv_bytes`](Self::recv_bytes) again to continue the same
 /// message, or [`send_bytes`](Self::send_bytes) again *with the same buffer* to finish
 /// sending it. No byte is lost or sent twice. The same holds for `WouldBlock` on a
-/// non-blocking descriptor.
+/// non-blocking descriptor. Until the interrupted thread finishes its message, other threads'
+/// sends fail with [`Error::SendPending`]; a half-received message is finished by whichever
+/// thread receives next.
 ///
 /// ```
 /// use mpcore::pipe;
@@ -54,7 +57,15 @@ pub struct Connection {
     readable: AtomicBool,
     writable: bool,
     recv: Mutex<RecvState>,
-    send: Mutex<SendState>,
+    send: Mutex<Outgoing>,
+}
+
+/// The send side of a [`Connection`]: a message part-way out belongs to the thread that
+/// started it, so that another thread's message cannot finish (and corrupt) it.
+#[derive(Debug, Default)]
+struct Outgoing {
+    state: SendState,
+    sender: Option<ThreadId>,
 }
 
 impl Connection {
@@ -127,7 +138,14 @@ impl Connection {
         if !self.writable {
             return Err(Error::ReadOnly);
         }
-        lock(&self.send).send(fd, buf)
+        let me = thread::current().id();
+        let mut outgoing = lock(&self.send);
+        if outgoing.state.in_progress() && outgoing.sender != Some(me) {
+            return Err(Error::SendPending);
+        }
+        let result = outgoing.state.send(fd, buf);
+        outgoing.sender = outgoing.state.in_progress().then_some(me);
+        result
     }
 
     /// Receives one message, at most `maxlength` bytes long if a limit is given.

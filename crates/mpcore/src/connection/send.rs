@@ -40,7 +40,7 @@ impl SendState {
 
     /// Writes `payload` as one message to `fd`, or the rest of it if an earlier call stopped
     /// with a resumable error part-way; such a retry must pass the same payload again (a
-    /// different length is refused with [`Error::SendResumedWithOtherBuffer`], and the state is
+    /// different length is refused with [`Error::SendPending`], and the state is
     /// kept).
     ///
     /// Header and payload go out in one write up to
@@ -51,7 +51,7 @@ impl SendState {
         let frame = match &mut self.frame {
             Some(frame) if frame.written > 0 => {
                 if frame.payload_len != payload.len() {
-                    return Err(Error::SendResumedWithOtherBuffer);
+                    return Err(Error::SendPending);
                 }
                 frame
             }
