@@ -55,12 +55,31 @@ pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
         Error::TimeoutTooLarge => PyOverflowError::new_err(err.to_string()),
         Error::UnrecognizedWaitResult(_) => PyRuntimeError::new_err(err.to_string()),
         Error::Eof => PyEOFError::new_err(()),
-        Error::EofInMessage | Error::BadMessageLength => PyOSError::new_err(err.to_string()),
+        Error::EofInMessage
+        | Error::BadMessageLength
+        | Error::Closed
+        | Error::WriteOnly
+        | Error::ReadOnly => PyOSError::new_err(err.to_string()),
+        Error::NeitherReadableNorWritable | Error::SendPending => {
+            PyValueError::new_err(err.to_string())
+        }
+        Error::Auth(auth) => authentication_error(py, auth.to_string()),
         // `errno` on POSIX, a Windows error code on Windows: `os_error` knows which.
         Error::Os(io) => match io.raw_os_error() {
             Some(code) => os_error(py, code),
             None => PyOSError::new_err(io.to_string()),
         },
+    }
+}
+
+/// `multiprocessing.AuthenticationError(message)`.
+fn authentication_error(py: Python<'_>, message: String) -> PyErr {
+    let class = py
+        .import("multiprocessing")
+        .and_then(|module| module.getattr("AuthenticationError"));
+    match class.and_then(|class| class.call1((message,))) {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(err) => err,
     }
 }
 

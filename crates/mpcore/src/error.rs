@@ -53,9 +53,37 @@ pub enum Error {
     #[error("got end of file during message")]
     EofInMessage,
 
-    /// A message was longer than the receiver allows.
+    /// A message was longer than the receiver allows. Its header was consumed, its payload was
+    /// not: the stream is out of step, so the connection stops being readable.
     #[error("bad message length")]
     BadMessageLength,
+
+    /// The connection (or listener) was closed.
+    #[error("handle is closed")]
+    Closed,
+
+    /// A receive on a connection that was opened for sending only.
+    #[error("connection is write-only")]
+    WriteOnly,
+
+    /// A send on a connection that was opened for receiving only.
+    #[error("connection is read-only")]
+    ReadOnly,
+
+    /// A connection that may neither send nor receive was asked for.
+    #[error("at least one of `readable` and `writable` must be True")]
+    NeitherReadableNorWritable,
+
+    /// A message is part-way sent (its send stopped with [`Error::Interrupted`] or
+    /// `WouldBlock`) and this send could not be its resumption: a buffer of another length, or
+    /// (on a [`Connection`](crate::Connection)) a thread other than the one that started it.
+    /// Only the same bytes, from the same sender, may finish it.
+    #[error("a message is part-way sent: only the same buffer from the same sender can resume it")]
+    SendPending,
+
+    /// The authentication handshake failed: CPython's `AuthenticationError`.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
 
     /// An error from the operating system, with its `errno`.
     #[error(transparent)]
@@ -71,6 +99,96 @@ impl Error {
         } else {
             Error::Os(err)
         }
+    }
+
+    /// Whether an operation that failed with this error can be resumed by calling it again:
+    /// a signal ([`Error::Interrupted`]) or a non-blocking descriptor that was not ready
+    /// (`WouldBlock`). The resumable send and receive states keep their progress for exactly
+    /// these errors and start afresh after any other.
+    pub fn is_resumable(&self) -> bool {
+        match self {
+            Error::Interrupted => true,
+            Error::Os(err) => err.kind() == io::ErrorKind::WouldBlock,
+            _ => false,
+        }
+    }
+}
+
+/// Why an authentication handshake failed, with CPython's `AuthenticationError` messages.
+///
+/// Some messages quote the *challenge* or *response* bytes a peer sent, as CPython's do (those
+/// are random nonces and MACs); none ever contains key material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// We challenged the peer and its answer did not match the key (it was sent `#FAILURE#`).
+    #[error("digest received was wrong")]
+    DigestReceivedWrong,
+
+    /// We answered the peer's challenge and it did not send `#WELCOME#` back.
+    #[error("digest sent was rejected")]
+    DigestSentRejected,
+
+    /// The peer's first message was not a `#CHALLENGE#`.
+    #[error("Protocol error, expected challenge: message={}", PyBytes(.message))]
+    ExpectedChallenge {
+        /// The message received instead.
+        message: Vec<u8>,
+    },
+
+    /// The challenge nonce is shorter than the 20 bytes every dialect uses. (CPython 3.12 and
+    /// 3.13 print this message without interpolating the length; so do we.)
+    #[error("challenge too short: {{len(message)}} bytes")]
+    ChallengeTooShort {
+        /// The length of the nonce part that was received.
+        len: usize,
+    },
+
+    /// A challenge or response that is neither a bare legacy MAC (20 or 16 bytes) nor prefixed
+    /// with an allowed `{digest}`.
+    #[error(
+        "unsupported message length, missing digest prefix, or unsupported digest: message={}",
+        PyBytes(.message)
+    )]
+    UnsupportedDigest {
+        /// The challenge or response that could not be parsed.
+        message: Vec<u8>,
+    },
+
+    /// A response whose MAC has the wrong length for the digest it names.
+    #[error("expected '{digest}' of length {expected} got {got}")]
+    WrongDigestLength {
+        /// The digest the response names (`md5` for bare responses).
+        digest: &'static str,
+        /// The length of that digest's MAC.
+        expected: usize,
+        /// The length received.
+        got: usize,
+    },
+}
+
+/// Formats bytes as Python's `repr(bytes)` does, so messages read exactly like CPython's.
+struct PyBytes<'a>(&'a [u8]);
+
+impl std::fmt::Display for PyBytes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quote = if self.0.contains(&b'\'') && !self.0.contains(&b'"') {
+            '"'
+        } else {
+            '\''
+        };
+        write!(f, "b{quote}")?;
+        for &byte in self.0 {
+            match byte {
+                b'\t' => f.write_str("\\t")?,
+                b'\n' => f.write_str("\\n")?,
+                b'\r' => f.write_str("\\r")?,
+                b'\\' => f.write_str("\\\\")?,
+                b'\'' if quote == '\'' => f.write_str("\\'")?,
+                0x20..=0x7e => write!(f, "{}", byte as char)?,
+                _ => write!(f, "\\x{byte:02x}")?,
+            }
+        }
+        write!(f, "{quote}")
     }
 }
 

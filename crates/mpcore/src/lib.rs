@@ -38,8 +38,15 @@
 //! follows that platform's stock CPython (see [`SemLock::release`], [`SemLock::value`],
 //! [`SemLock::wait`] and [`Deadline::from_timeout`]).
 
+pub mod auth;
+mod connection;
 mod error;
 mod semaphore;
 
-pub use error::{Error, Result};
+pub use auth::{answer_challenge, deliver_challenge, AuthKey, Dialect, Digest};
+pub use connection::{
+    connect, connect_with_dialect, frame, pipe, Address, Connection, Listener, RecvInto, RecvState,
+    SendState, READ_CHUNK,
+};
+pub use error::{AuthError, Error, Result};
 pub use semaphore::{unlink, Deadline, Kind, SemLock, PLATFORM_FLAGS, SEM_VALUE_MAX};

@@ -1,0 +1,186 @@
+//! The system calls of the connection area on raw descriptors, and its only unsafe code.
+//!
+//! Each function wraps one call (`read(2)`, `write(2)`, `writev(2)`, `poll(2)`, `pipe(2)`,
+//! `accept(2)`, `listen(2)`) and reports its error as is: nothing here retries `EINTR`, so a
+//! signal always reaches the caller as [`io::ErrorKind::Interrupted`].
+
+use std::io;
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+use std::os::fd::AsFd;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::time::Duration;
+
+/// Converts a `-1`-on-error return value into the errno it left.
+fn check(rc: isize) -> io::Result<usize> {
+    usize::try_from(rc).map_err(|_| io::Error::last_os_error())
+}
+
+/// The most one call asks for: POSIX leaves larger counts to the implementation, and Linux
+/// transfers at most `0x7ffff000` bytes per call anyway.
+const MAX_IO: usize = isize::MAX as usize;
+
+/// `read(2)` into `buf`; `Ok(0)` is end of file.
+pub(super) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    let len = buf.len().min(MAX_IO);
+    // SAFETY: `buf` is valid for writes of `len` bytes and `fd` is open for the borrow.
+    let rc = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len) };
+    check(rc)
+}
+
+/// `read(2)` of at most `max` bytes into the spare capacity of `buf`, which grows by what
+/// arrived. The caller reserves the capacity; `Ok(0)` is end of file.
+pub(super) fn read_into_spare(
+    fd: BorrowedFd<'_>,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<usize> {
+    let spare = buf.spare_capacity_mut();
+    let len = spare.len().min(max).min(MAX_IO);
+    // SAFETY: `spare` is valid for writes of `len` bytes (uninitialised memory may be written)
+    // and `fd` is open for the borrow.
+    let rc = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), len) };
+    let n = check(rc)?;
+    // SAFETY: read(2) initialised the first `n <= len` bytes of the spare capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
+/// `write(2)` of `buf`; returns how much was written, which may be less.
+pub(super) fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    let len = buf.len().min(MAX_IO);
+    // SAFETY: `buf` is valid for reads of `len` bytes and `fd` is open for the borrow.
+    let rc = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), len) };
+    check(rc)
+}
+
+/// `writev(2)` of two buffers in one call (the header and its payload); returns how much was
+/// written in total, which may be less than both.
+pub(super) fn write_two(fd: BorrowedFd<'_>, first: &[u8], second: &[u8]) -> io::Result<usize> {
+    let second = &second[..second.len().min(MAX_IO - first.len().min(MAX_IO))];
+    let iov = [
+        libc::iovec {
+            iov_base: first.as_ptr() as *mut libc::c_void,
+            iov_len: first.len(),
+        },
+        libc::iovec {
+            iov_base: second.as_ptr() as *mut libc::c_void,
+            iov_len: second.len(),
+        },
+    ];
+    // SAFETY: both iovecs describe live, readable slices (writev never writes through
+    // `iov_base`), their total is at most `MAX_IO`, and `fd` is open for the borrow.
+    let rc = unsafe { libc::writev(fd.as_raw_fd(), iov.as_ptr(), 2) };
+    check(rc)
+}
+
+/// `poll(2)` for `POLLIN`: whether `fd` became ready (readable, end of file, or an error)
+/// within `timeout` (`None`: wait as long as it takes).
+pub(super) fn poll_readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<bool> {
+    let mut pollfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = timeout.map_or(-1, timeout_millis);
+    // SAFETY: `pollfd` is one valid, writable pollfd for the duration of the call.
+    let rc = unsafe { libc::poll(&mut pollfd, 1, millis) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(rc > 0 && pollfd.revents != 0)
+}
+
+/// A timeout in whole milliseconds for poll(2), rounded up so that a short timeout still
+/// waits instead of spinning, and capped at the largest `c_int`.
+fn timeout_millis(timeout: Duration) -> libc::c_int {
+    let millis = timeout.as_nanos().div_ceil(1_000_000);
+    libc::c_int::try_from(millis).unwrap_or(libc::c_int::MAX)
+}
+
+/// `pipe(2)` with both ends close-on-exec (every descriptor Python creates is
+/// non-inheritable, PEP 446): `(read end, write end)`.
+pub(super) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [-1 as libc::c_int; 2];
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    // SAFETY: `fds` has room for the two descriptors pipe2(2) stores.
+    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    // SAFETY: `fds` has room for the two descriptors pipe(2) stores.
+    let rc = unsafe { libc::pipe(fds.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the call succeeded, so both are fresh descriptors that nothing else owns.
+    let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    {
+        set_cloexec(reader.as_fd())?;
+        set_cloexec(writer.as_fd())?;
+    }
+    Ok((reader, writer))
+}
+
+/// `accept(2)` on a listening socket, the new descriptor close-on-exec. Unlike std's
+/// `accept`, an `EINTR` comes back to the caller instead of being retried.
+pub(super) fn accept(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    // SAFETY: null address pointers ask accept4(2) not to report the peer address; `fd` is open
+    // for the borrow.
+    let rc = unsafe {
+        libc::accept4(
+            fd.as_raw_fd(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_CLOEXEC,
+        )
+    };
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    // SAFETY: as above, for accept(2).
+    let rc = unsafe { libc::accept(fd.as_raw_fd(), std::ptr::null_mut(), std::ptr::null_mut()) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the call succeeded, so `rc` is a fresh descriptor that nothing else owns.
+    let conn = unsafe { OwnedFd::from_raw_fd(rc) };
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    set_cloexec(conn.as_fd())?;
+    Ok(conn)
+}
+
+/// Sets `FD_CLOEXEC`, where the system cannot create a descriptor with it atomically.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: F_GETFD takes no argument and `fd` is open for the borrow.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: F_SETFD takes one int argument and `fd` is open for the borrow.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `listen(2)` with `backlog`: std binds with a fixed backlog, and a second listen(2) on a
+/// listening socket sets the one the caller asked for.
+pub(super) fn listen(fd: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
+    // SAFETY: listen(2) only reads its integer arguments; `fd` is open for the borrow.
+    if unsafe { libc::listen(fd.as_raw_fd(), backlog) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_timeouts_round_up_to_the_millisecond() {
+        assert_eq!(timeout_millis(Duration::ZERO), 0);
+        assert_eq!(timeout_millis(Duration::from_nanos(1)), 1);
+        assert_eq!(timeout_millis(Duration::from_millis(1500)), 1500);
+        assert_eq!(timeout_millis(Duration::MAX), libc::c_int::MAX);
+    }
+}

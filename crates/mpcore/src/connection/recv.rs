@@ -1,0 +1,160 @@
+//! Receiving one framed message in steps that survive signals.
+//!
+//! A blocking `read` interrupted by a signal transfers nothing and fails with `EINTR`. The
+//! core does not retry on its own (the caller may have to run signal handlers first, as Python
+//! does), so everything read so far lives in a [`RecvState`] the caller keeps: calling
+//! [`RecvState::recv`] again continues the same message where it stopped, without losing or
+//! repeating a byte.
+
+use std::mem;
+use std::os::fd::BorrowedFd;
+
+use super::fd;
+use super::frame::{HeaderDecoder, MAX_HEADER_LEN};
+use crate::error::{Error, Result};
+
+/// The most the payload buffer grows by before the bytes to fill it have arrived, while it is
+/// small. It then grows by at most what has arrived, so a peer announcing a huge length makes
+/// us hold at most about twice what it really sent (CPython 3.14 reads 64 KiB at a time for the
+/// same reason, gh-121313).
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// How far the receipt of one message has got. Keep it across calls while
+/// [`RecvState::recv`] fails with a resumable error ([`Error::is_resumable`]).
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// use mpcore::{pipe, Error, RecvState};
+///
+/// let (reader, writer) = pipe(false)?;
+/// writer.send_bytes(b"hello")?;
+/// let mut state = RecvState::new();
+/// let fd = reader.as_fd()?;
+/// let message = loop {
+///     match state.recv(fd, None) {
+///         Err(Error::Interrupted) => continue, // run signal handlers here, then resume
+///         other => break other?,
+///     }
+/// };
+/// assert_eq!(message, b"hello");
+/// # Ok::<(), mpcore::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct RecvState {
+    header: HeaderDecoder,
+    /// The payload length, once the header is complete and within the caller's limit.
+    expected: Option<usize>,
+    payload: Vec<u8>,
+}
+
+impl RecvState {
+    /// A state at the start of a message.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether part of a message has been read.
+    pub fn in_progress(&self) -> bool {
+        self.header.received() > 0
+    }
+
+    /// Reads the rest of the current message from `fd` and returns its payload; the state is
+    /// then ready for the next message.
+    ///
+    /// `maxlength` is checked as soon as the header is complete, before any payload is read:
+    /// a longer message fails with [`Error::BadMessageLength`] and its payload stays unread.
+    /// End of file before a message (or at the start of one of its reads, as CPython counts
+    /// it) is [`Error::Eof`]; inside one it is [`Error::EofInMessage`].
+    ///
+    /// A resumable error keeps the progress for the next call; any other error ends the
+    /// message and the state starts afresh.
+    pub fn recv(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
+        let result = self.advance(fd, maxlength);
+        match &result {
+            Err(err) if err.is_resumable() => {}
+            _ => *self = Self::new(),
+        }
+        result
+    }
+
+    fn advance(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
+        let expected = match self.expected {
+            Some(expected) => expected,
+            None => {
+                let announced = self.read_header(fd)?;
+                let expected = usize::try_from(announced)
+                    .ok()
+                    .filter(|&len| maxlength.is_none_or(|max| len <= max))
+                    .ok_or(Error::BadMessageLength)?;
+                *self.expected.insert(expected)
+            }
+        };
+        self.read_payload(fd, expected)?;
+        Ok(mem::take(&mut self.payload))
+    }
+
+    /// Reads exactly the header's bytes, never into the payload.
+    fn read_header(&mut self, fd: BorrowedFd<'_>) -> Result<u64> {
+        let mut buf = [0; MAX_HEADER_LEN];
+        loop {
+            if let Some(len) = self.header.payload_len() {
+                return Ok(len);
+            }
+            let wanted = self.header.wanted();
+            let n = fd::read(fd, &mut buf[..wanted]).map_err(Error::from_os)?;
+            if n == 0 {
+                return Err(if self.header.at_read_boundary() {
+                    Error::Eof
+                } else {
+                    Error::EofInMessage
+                });
+            }
+            self.header.feed(&buf[..n]);
+        }
+    }
+
+    /// Reads the payload, growing the buffer only as fast as bytes arrive.
+    fn read_payload(&mut self, fd: BorrowedFd<'_>, expected: usize) -> Result<()> {
+        while self.payload.len() < expected {
+            let received = self.payload.len();
+            if self.payload.capacity() == received {
+                let grow = (expected - received).min(received.max(READ_CHUNK));
+                self.payload.reserve_exact(grow);
+            }
+            let n = fd::read_into_spare(fd, &mut self.payload, expected - received)
+                .map_err(Error::from_os)?;
+            if n == 0 {
+                return Err(if received == 0 {
+                    Error::Eof
+                } else {
+                    Error::EofInMessage
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The result of receiving into a caller's buffer, CPython's `recv_bytes_into`.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use]
+pub enum RecvInto {
+    /// The message fit: its length (the bytes written at the start of the buffer).
+    Received(usize),
+    /// The message did not fit and the buffer was left alone; here is the whole message,
+    /// which has been consumed from the connection (CPython's `BufferTooShort(message)`).
+    BufferTooShort(Vec<u8>),
+}
+
+impl RecvInto {
+    /// Copies `message` into `buf` if it fits.
+    pub fn copy(message: Vec<u8>, buf: &mut [u8]) -> Self {
+        match buf.get_mut(..message.len()) {
+            Some(dest) => {
+                dest.copy_from_slice(&message);
+                RecvInto::Received(message.len())
+            }
+            None => RecvInto::BufferTooShort(message),
+        }
+    }
+}

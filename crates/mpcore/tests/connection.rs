@@ -1,0 +1,385 @@
+//! `Connection` against raw bytes on the other end of a socket: the wire format, the framing
+//! edge cases of stock CPython (checked against 3.11.7 and 3.13.0), flags and errors.
+
+use std::io::{Read, Write};
+use std::net::Shutdown;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::{UnixDatagram, UnixStream};
+use std::time::{Duration, Instant};
+
+use mpcore::{pipe, Connection, Error, RecvInto, RecvState, SendState};
+
+/// A connection on one end of a socket pair, and the raw other end.
+fn raw_pair() -> (Connection, UnixStream) {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    (Connection::new(ours.into(), true, true).unwrap(), theirs)
+}
+
+/// Receives one message after the peer wrote `wire` and closed its side; also returns what the
+/// receive left unread.
+fn receive_from(wire: &[u8], maxlength: Option<usize>) -> (Result<Vec<u8>, Error>, Vec<u8>) {
+    let (conn, mut peer) = raw_pair();
+    peer.write_all(wire).unwrap();
+    peer.shutdown(Shutdown::Write).unwrap();
+    let result = conn.recv_bytes(maxlength);
+    let mut rest = Vec::new();
+    let mut raw = UnixStream::from(conn.into_owned_fd().expect("a duplex end stays open"));
+    raw.read_to_end(&mut rest).unwrap();
+    (result, rest)
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn messages_go_out_with_a_big_endian_signed_length() {
+    let (conn, mut peer) = raw_pair();
+    conn.send_bytes(b"xyz").unwrap();
+    conn.send_bytes(b"").unwrap();
+    drop(conn);
+    let mut wire = Vec::new();
+    peer.read_to_end(&mut wire).unwrap();
+    assert_eq!(wire, hex("00000003 78797a 00000000"));
+}
+
+#[test]
+fn end_of_file_is_clean_only_at_the_start_of_a_read() {
+    let cases: &[(&str, &str)] = &[
+        ("", "Eof"),
+        ("0000", "EofInMessage"),
+        ("000000", "EofInMessage"),
+        // the 8-byte length after the escape is a read of its own
+        ("ffffffff", "Eof"),
+        ("ffffffff 000000", "EofInMessage"),
+        // and so is the payload
+        ("00000005", "Eof"),
+        ("00000005 6162", "EofInMessage"),
+    ];
+    for (wire, expected) in cases {
+        let (result, _) = receive_from(&hex(wire), None);
+        let got = match result {
+            Err(Error::Eof) => "Eof",
+            Err(Error::EofInMessage) => "EofInMessage",
+            other => panic!("{wire}: {other:?}"),
+        };
+        assert_eq!(&got, expected, "wire {wire:?}");
+    }
+    assert_eq!(
+        Error::EofInMessage.to_string(),
+        "got end of file during message"
+    );
+}
+
+#[test]
+fn framing_edge_cases_behave_as_stock() {
+    // empty message
+    assert_eq!(receive_from(&hex("00000000"), None).0.unwrap(), b"");
+    // the escape is accepted for a small payload, and nothing past the message is read
+    let (message, rest) = receive_from(&hex("ffffffff 0000000000000005 68656c6c6f 7a7a"), None);
+    assert_eq!(
+        (message.unwrap(), rest),
+        (b"hello".to_vec(), b"zz".to_vec())
+    );
+    // negative lengths other than -1: an empty message, only the header consumed
+    for header in ["fffffffe", "80000000"] {
+        let (message, rest) = receive_from(&hex(&format!("{header} 616263")), Some(0));
+        assert_eq!(
+            (message.unwrap(), rest),
+            (vec![], b"abc".to_vec()),
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn maxlength_is_checked_before_the_payload_is_read() {
+    let (result, rest) = receive_from(&hex("00000005 68656c6c6f"), Some(4));
+    assert!(matches!(result, Err(Error::BadMessageLength)), "{result:?}");
+    assert_eq!(rest, b"hello", "the payload stays unread");
+    let (result, rest) = receive_from(&hex("ffffffff 4000000000000000 616263"), Some(10));
+    assert!(matches!(result, Err(Error::BadMessageLength)), "{result:?}");
+    assert_eq!(rest, b"abc");
+    assert_eq!(
+        receive_from(&hex("00000005 68656c6c6f"), Some(5))
+            .0
+            .unwrap(),
+        b"hello"
+    );
+}
+
+#[test]
+fn a_bad_length_makes_the_connection_unreadable_or_closed() {
+    let (conn, mut peer) = raw_pair();
+    peer.write_all(&hex("00000005 68656c6c6f")).unwrap();
+    assert!(matches!(
+        conn.recv_bytes(Some(1)),
+        Err(Error::BadMessageLength)
+    ));
+    assert!(!conn.readable() && conn.writable() && !conn.is_closed());
+    assert!(matches!(conn.recv_bytes(None), Err(Error::WriteOnly)));
+    conn.send_bytes(b"still writable").unwrap();
+
+    let (reader, writer) = pipe(false).unwrap();
+    writer.send_bytes(b"too long").unwrap();
+    assert!(matches!(
+        reader.recv_bytes(Some(1)),
+        Err(Error::BadMessageLength)
+    ));
+    assert!(
+        reader.is_closed(),
+        "a read-only end is closed, as in CPython"
+    );
+    assert!(matches!(reader.fileno(), Err(Error::Closed)));
+    assert_eq!(Error::Closed.to_string(), "handle is closed");
+}
+
+/// Each `write` on a datagram socket is one datagram, so the receiver sees the writes.
+fn writes_for_payload(len: usize) -> Vec<usize> {
+    let (ours, theirs) = UnixDatagram::pair().unwrap();
+    theirs
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let conn = Connection::new(OwnedFd::from(ours), true, true).unwrap();
+    conn.send_bytes(&vec![7; len]).unwrap();
+    let mut sizes = Vec::new();
+    let mut buf = vec![0; len + 64];
+    while let Ok(n) = theirs.recv(&mut buf) {
+        sizes.push(n);
+    }
+    sizes
+}
+
+#[test]
+fn header_and_payload_share_one_write_up_to_16384_bytes() {
+    assert_eq!(writes_for_payload(0), [4]);
+    assert_eq!(writes_for_payload(1), [5]);
+    assert_eq!(writes_for_payload(16384), [16388]);
+    assert_eq!(writes_for_payload(16385), [4, 16385]);
+}
+
+#[test]
+fn several_mebibytes_arrive_intact_through_a_pipe() {
+    let (reader, writer) = pipe(false).unwrap();
+    let message: Vec<u8> = (0..5 * 1024 * 1024 + 3)
+        .map(|i| (i * 31 % 251) as u8)
+        .collect();
+    let expected = message.clone();
+    let sender = std::thread::spawn(move || writer.send_bytes(&message));
+    assert_eq!(reader.recv_bytes(None).unwrap(), expected);
+    sender.join().unwrap().unwrap();
+}
+
+#[test]
+fn recv_bytes_into_hands_back_a_message_that_does_not_fit() {
+    let (left, right) = pipe(true).unwrap();
+    left.send_bytes(b"hello").unwrap();
+    left.send_bytes(b"hello world").unwrap();
+    left.send_bytes(b"next").unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(
+        right.recv_bytes_into(&mut buf).unwrap(),
+        RecvInto::Received(5)
+    );
+    assert_eq!(&buf[..5], b"hello");
+    assert_eq!(
+        right.recv_bytes_into(&mut buf).unwrap(),
+        RecvInto::BufferTooShort(b"hello world".to_vec())
+    );
+    assert_eq!(&buf[..5], b"hello", "the buffer is left alone");
+    assert_eq!(
+        right.recv_bytes(None).unwrap(),
+        b"next",
+        "the long one was consumed"
+    );
+}
+
+#[test]
+fn poll_waits_for_data_or_end_of_file() {
+    let (left, right) = pipe(true).unwrap();
+    let start = Instant::now();
+    assert!(!right.poll(Some(Duration::from_millis(50))).unwrap());
+    assert!(start.elapsed() >= Duration::from_millis(50));
+    assert!(!right.poll(Some(Duration::ZERO)).unwrap());
+    left.send_bytes(b"x").unwrap();
+    assert!(right.poll(Some(Duration::ZERO)).unwrap());
+    assert_eq!(right.recv_bytes(None).unwrap(), b"x");
+    drop(left);
+    assert!(right.poll(None).unwrap(), "end of file counts as ready");
+    assert!(matches!(right.recv_bytes(None), Err(Error::Eof)));
+}
+
+#[test]
+fn one_way_pipes_refuse_the_other_direction() {
+    let (reader, writer) = pipe(false).unwrap();
+    assert!(reader.readable() && !reader.writable());
+    assert!(!writer.readable() && writer.writable());
+    assert!(matches!(reader.send_bytes(b"x"), Err(Error::ReadOnly)));
+    assert!(matches!(writer.recv_bytes(None), Err(Error::WriteOnly)));
+    assert!(matches!(writer.poll(None), Err(Error::WriteOnly)));
+    assert_eq!(Error::ReadOnly.to_string(), "connection is read-only");
+    assert_eq!(Error::WriteOnly.to_string(), "connection is write-only");
+    let (fd, _) = UnixStream::pair().unwrap();
+    assert!(matches!(
+        Connection::new(fd.into(), false, false),
+        Err(Error::NeitherReadableNorWritable)
+    ));
+}
+
+#[test]
+fn a_closed_connection_refuses_everything() {
+    let (mut conn, _peer) = raw_pair();
+    conn.close();
+    conn.close();
+    assert!(conn.is_closed());
+    assert!(matches!(conn.send_bytes(b"x"), Err(Error::Closed)));
+    assert!(matches!(conn.recv_bytes(None), Err(Error::Closed)));
+    assert!(matches!(conn.poll(None), Err(Error::Closed)));
+    assert!(matches!(conn.fileno(), Err(Error::Closed)));
+    assert_eq!(std::os::fd::AsRawFd::as_raw_fd(&conn), -1);
+}
+
+#[test]
+fn a_send_that_would_block_resumes_with_the_same_buffer_only() {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let fd = OwnedFd::from(ours);
+    let message: Vec<u8> = (0..8 * 1024 * 1024).map(|i| (i % 253) as u8).collect();
+    let mut state = SendState::new();
+    let err = state
+        .send(std::os::fd::AsFd::as_fd(&fd), &message)
+        .unwrap_err();
+    assert!(err.is_resumable(), "{err:?}");
+    assert!(state.in_progress());
+    assert!(matches!(
+        state.send(std::os::fd::AsFd::as_fd(&fd), b"other"),
+        Err(Error::SendPending)
+    ));
+    assert!(state.in_progress(), "a refused resume keeps the progress");
+
+    let receiver = std::thread::spawn(move || {
+        Connection::new(theirs.into(), true, true)
+            .unwrap()
+            .recv_bytes(None)
+            .unwrap()
+    });
+    loop {
+        match state.send(std::os::fd::AsFd::as_fd(&fd), &message) {
+            Ok(()) => break,
+            Err(err) if err.is_resumable() => std::thread::sleep(Duration::from_millis(1)),
+            Err(err) => panic!("{err:?}"),
+        }
+    }
+    assert!(!state.in_progress());
+    assert_eq!(receiver.join().unwrap(), message);
+}
+
+#[test]
+fn a_receive_that_would_block_resumes_where_it_stopped() {
+    let (ours, mut peer) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let fd = OwnedFd::from(ours);
+    let fd = std::os::fd::AsFd::as_fd(&fd);
+    let mut state = RecvState::new();
+    let wire = hex("0000000a 30313233343536373839 00000001 21");
+    // Feed the two messages in awkward pieces: inside the header, inside the payload.
+    let mut received = Vec::new();
+    for piece in [
+        &wire[..2],
+        &wire[2..7],
+        &wire[7..14],
+        &wire[14..16],
+        &wire[16..],
+    ] {
+        peer.write_all(piece).unwrap();
+        loop {
+            match state.recv(fd, None) {
+                Ok(message) => received.push(message),
+                Err(err) if err.is_resumable() => break,
+                Err(err) => panic!("{err:?}"),
+            }
+        }
+    }
+    assert_eq!(received, [b"0123456789".to_vec(), b"!".to_vec()]);
+    assert!(!state.in_progress());
+}
+
+#[test]
+fn a_send_that_wrote_nothing_may_be_replaced() {
+    let (mut ours, theirs) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    // Fill the socket buffer so that the next write cannot transfer anything.
+    let mut filled = 0;
+    loop {
+        match ours.write(&[0; 4096]) {
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(err) => panic!("{err}"),
+        }
+    }
+    let fd = OwnedFd::from(ours);
+    let fd = std::os::fd::AsFd::as_fd(&fd);
+    let mut state = SendState::new();
+    assert!(state.send(fd, b"first").unwrap_err().is_resumable());
+    assert!(!state.in_progress());
+    let reader = std::thread::spawn(move || {
+        let mut wire = Vec::new();
+        (&theirs)
+            .take(filled as u64 + 5)
+            .read_to_end(&mut wire)
+            .unwrap();
+        wire.split_off(filled)
+    });
+    loop {
+        match state.send(fd, b"Z") {
+            Ok(()) => break,
+            Err(err) if err.is_resumable() => std::thread::sleep(Duration::from_millis(1)),
+            Err(err) => panic!("{err:?}"),
+        }
+    }
+    assert_eq!(reader.join().unwrap(), hex("00000001 5a"));
+}
+
+#[test]
+fn another_thread_cannot_finish_a_half_sent_message() {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let conn = Connection::new(ours.into(), true, true).unwrap();
+    let message = vec![1u8; 4 * 1024 * 1024];
+    assert!(conn.send_bytes(&message).unwrap_err().is_resumable());
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| conn.send_bytes(&vec![2u8; message.len()]));
+        assert!(matches!(other.join().unwrap(), Err(Error::SendPending)));
+    });
+    let receiver = std::thread::spawn(move || {
+        let peer = Connection::new(theirs.into(), true, true).unwrap();
+        (
+            peer.recv_bytes(None).unwrap(),
+            peer.recv_bytes(None).unwrap(),
+        )
+    });
+    loop {
+        match conn.send_bytes(&message) {
+            Ok(()) => break,
+            Err(err) if err.is_resumable() => std::thread::sleep(Duration::from_millis(1)),
+            Err(err) => panic!("{err:?}"),
+        }
+    }
+    std::thread::scope(|scope| {
+        // Once the message is out, any thread may send again.
+        let other = scope.spawn(|| loop {
+            match conn.send_bytes(b"next") {
+                Err(err) if err.is_resumable() => std::thread::sleep(Duration::from_millis(1)),
+                other => break other,
+            }
+        });
+        other.join().unwrap().unwrap();
+    });
+    let (first, second) = receiver.join().unwrap();
+    assert!(first == message);
+    assert_eq!(second, b"next");
+}
