@@ -22,6 +22,7 @@ use hmac::{KeyInit, Mac, SimpleHmac};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
+#[cfg(unix)]
 use crate::connection::Connection;
 use crate::error::{AuthError, Error, Result};
 
@@ -171,6 +172,7 @@ impl Default for Dialect {
 /// [`AuthError`] for an answer that cannot be parsed).
 ///
 /// A signal ([`Error::Interrupted`]) abandons the handshake: drop the connection.
+#[cfg(unix)]
 pub fn deliver_challenge(conn: &Connection, key: &AuthKey, dialect: Dialect) -> Result<()> {
     let mut nonce = [0; MODERN_NONCE_LEN];
     let nonce = &mut nonce[..nonce_len(dialect)];
@@ -178,7 +180,18 @@ pub fn deliver_challenge(conn: &Connection, key: &AuthKey, dialect: Dialect) -> 
     deliver_challenge_with_nonce(conn, key, dialect, nonce)
 }
 
+/// A fresh challenge for `dialect`: the message that follows `#CHALLENGE#` (a 20-byte nonce,
+/// or `{digest}` and a 40-byte nonce). For callers that move the messages themselves, then
+/// check the answer with [`verify_response`].
+pub fn new_challenge(dialect: Dialect) -> Result<Vec<u8>> {
+    let mut nonce = [0; MODERN_NONCE_LEN];
+    let nonce = &mut nonce[..nonce_len(dialect)];
+    fill_random(nonce)?;
+    Ok(challenge_body(dialect, nonce))
+}
+
 /// [`deliver_challenge`] with a chosen nonce, for reproducible test vectors.
+#[cfg(unix)]
 pub(crate) fn deliver_challenge_with_nonce(
     conn: &Connection,
     key: &AuthKey,
@@ -204,6 +217,7 @@ pub(crate) fn deliver_challenge_with_nonce(
 /// dialects.
 ///
 /// A signal ([`Error::Interrupted`]) abandons the handshake: drop the connection.
+#[cfg(unix)]
 pub fn answer_challenge(conn: &Connection, key: &AuthKey) -> Result<()> {
     let message = conn.recv_bytes(Some(MAX_HANDSHAKE_MESSAGE))?;
     let Some(challenge) = message.strip_prefix(CHALLENGE) else {
@@ -312,5 +326,5 @@ fn fill_random(buf: &mut [u8]) -> Result<()> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;

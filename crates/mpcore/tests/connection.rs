@@ -1,6 +1,8 @@
 //! `Connection` against raw bytes on the other end of a socket: the wire format, the framing
 //! edge cases of stock CPython (checked against 3.11.7 and 3.13.0), flags and errors.
 
+#![cfg(unix)]
+
 use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::os::fd::OwnedFd;
@@ -382,4 +384,101 @@ fn another_thread_cannot_finish_a_half_sent_message() {
     let (first, second) = receiver.join().unwrap();
     assert!(first == message);
     assert_eq!(second, b"next");
+}
+
+/// Receives every message of `wire` into destinations of the receiver's own (as the Python
+/// binding does with a fresh `bytes`), the peer writing `wire` in `pieces` on a non-blocking
+/// socket, so every phase is interrupted and resumed.
+fn receive_into_own_buffers(
+    wire: &[u8],
+    pieces: &[usize],
+    maxlength: Option<usize>,
+) -> Vec<Result<Vec<u8>, String>> {
+    use std::mem::MaybeUninit;
+    let (ours, mut peer) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let fd = OwnedFd::from(ours);
+    let fd = std::os::fd::AsFd::as_fd(&fd);
+    let mut state = RecvState::new();
+    let mut results = Vec::new();
+    let mut dest: Option<Vec<MaybeUninit<u8>>> = None;
+    let mut start = 0;
+    for &end in pieces.iter().chain([&wire.len()]) {
+        peer.write_all(&wire[start..end]).unwrap();
+        start = end;
+        loop {
+            if dest.is_none() {
+                match state.recv_header(fd, maxlength) {
+                    Ok(len) => dest = Some(vec![MaybeUninit::uninit(); len]),
+                    Err(err) if err.is_resumable() => break,
+                    Err(err) => {
+                        results.push(Err(err.to_string()));
+                        return results;
+                    }
+                }
+            }
+            let buf = dest.as_mut().unwrap();
+            match state.recv_payload_into(fd, buf) {
+                Ok(()) => {
+                    // SAFETY: recv_payload_into returned Ok, so every byte is initialised.
+                    let bytes = buf.iter().map(|b| unsafe { b.assume_init() }).collect();
+                    results.push(Ok(bytes));
+                    dest = None;
+                }
+                Err(err) if err.is_resumable() => break,
+                Err(err) => {
+                    results.push(Err(err.to_string()));
+                    return results;
+                }
+            }
+        }
+    }
+    peer.shutdown(Shutdown::Write).unwrap();
+    results
+}
+
+#[test]
+fn a_receive_into_the_callers_buffer_resumes_in_header_and_payload() {
+    let wire = hex("0000000a 30313233343536373839 00000000 ffffffff 0000000000000001 21");
+    let received = receive_into_own_buffers(&wire, &[2, 7, 14, 16, 21, 25], None);
+    assert_eq!(
+        received,
+        [
+            Ok(b"0123456789".to_vec()),
+            Ok(Vec::new()),
+            Ok(b"!".to_vec())
+        ]
+    );
+}
+
+#[test]
+fn a_receive_into_the_callers_buffer_checks_maxlength_from_the_header_alone() {
+    let wire = hex("00000005 68656c6c6f");
+    let received = receive_into_own_buffers(&wire, &[4], Some(4));
+    assert_eq!(received, [Err("bad message length".to_owned())]);
+}
+
+#[test]
+fn a_receive_into_the_callers_buffer_tells_eof_inside_a_payload() {
+    for (wire, expected) in [
+        // The payload read gets nothing at all: stock raises EOFError.
+        (hex("00000003"), "end of file"),
+        // It gets part of it: "got end of file during message".
+        (hex("00000003 6869"), "got end of file during message"),
+    ] {
+        let (ours, mut peer) = UnixStream::pair().unwrap();
+        peer.write_all(&wire).unwrap();
+        peer.shutdown(Shutdown::Write).unwrap();
+        let fd = OwnedFd::from(ours);
+        let fd = std::os::fd::AsFd::as_fd(&fd);
+        let mut state = RecvState::new();
+        let len = state.recv_header(fd, None).unwrap();
+        let mut dest = vec![std::mem::MaybeUninit::uninit(); len];
+        let err = state.recv_payload_into(fd, &mut dest).unwrap_err();
+        assert_eq!(err.to_string(), expected);
+        assert!(
+            !state.in_progress(),
+            "a failed message leaves the state ready for the next"
+        );
+    }
 }

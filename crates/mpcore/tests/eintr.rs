@@ -5,6 +5,8 @@
 //! The handler is a no-op installed without `SA_RESTART`, so the kernel does fail the blocked
 //! call with `EINTR` instead of restarting it.
 
+#![cfg(unix)]
+
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::os::unix::thread::JoinHandleExt;

@@ -5,6 +5,8 @@
 //! no-op when `cargo test` already has) and reads the binaries' paths from its JSON messages:
 //! the example that runs is exactly the one a user runs, argument parsing included.
 
+#![cfg(unix)]
+
 mod support;
 
 use std::path::PathBuf;

@@ -1,6 +1,8 @@
 //! Property tests of the header encoding: every length, including those over 2 GiB (headers
 //! only, no payload is ever allocated), survives encode then decode, in any split.
 
+#![cfg(unix)]
+
 use mpcore::frame::{Header, HeaderDecoder, MAX_SHORT_PAYLOAD};
 use proptest::prelude::*;
 

@@ -4,6 +4,8 @@
 //! This test binary counts every allocation (its own global allocator), so it holds only the
 //! tests that need the count.
 
+#![cfg(unix)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::os::unix::net::UnixStream;

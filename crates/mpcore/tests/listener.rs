@@ -1,6 +1,8 @@
 //! `Listener` and `connect` between two Rust ends: addresses, socket files, the handshake in
 //! both dialects. Interop with stock CPython peers is in `python_interop.rs`.
 
+#![cfg(unix)]
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::thread;
 use std::time::{Duration, Instant};

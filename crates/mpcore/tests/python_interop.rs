@@ -2,6 +2,8 @@
 //! (modern handshake) peers, over AF_INET and AF_UNIX, in both directions: payloads of every
 //! interesting size arrive intact both ways, and a wrong authkey fails on both sides at once.
 
+#![cfg(unix)]
+
 mod support;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -5,6 +5,7 @@
 //! signal always reaches the caller as [`io::ErrorKind::Interrupted`].
 
 use std::io;
+use std::mem::MaybeUninit;
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
 use std::os::fd::AsFd;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -43,6 +44,16 @@ pub(super) fn read_into_spare(
     // SAFETY: read(2) initialised the first `n <= len` bytes of the spare capacity.
     unsafe { buf.set_len(buf.len() + n) };
     Ok(n)
+}
+
+/// `read(2)` into possibly uninitialised memory (such as a fresh Python `bytes` object);
+/// `Ok(0)` is end of file. The first `n` bytes of `buf` are initialised when it returns `Ok(n)`.
+pub(super) fn read_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    let len = buf.len().min(MAX_IO);
+    // SAFETY: `buf` is valid for writes of `len` bytes (read(2) never reads from it, so it may
+    // be uninitialised) and `fd` is open for the borrow.
+    let rc = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len) };
+    check(rc)
 }
 
 /// `write(2)` of `buf`; returns how much was written, which may be less.

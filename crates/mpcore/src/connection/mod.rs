@@ -174,8 +174,7 @@ impl Connection {
     /// as it takes); `Ok(false)` if the time ran out. A signal during the wait fails with
     /// [`Error::Interrupted`]: the caller decides how much of the timeout is left.
     pub fn poll(&self, timeout: Option<Duration>) -> Result<bool> {
-        let fd = self.readable_fd()?;
-        fd::poll_readable(fd, timeout).map_err(Error::from_os)
+        poll_readable(self.readable_fd()?, timeout)
     }
 
     fn readable_fd(&self) -> Result<BorrowedFd<'_>> {
@@ -185,6 +184,13 @@ impl Connection {
         }
         Ok(fd)
     }
+}
+
+/// Waits until `fd` can be read (a message, or end of file), at most `timeout` (`None`: as long
+/// as it takes); `Ok(false)` if the time ran out. [`Connection::poll`] for a descriptor the
+/// caller owns, such as a Python `Connection`'s. A signal fails it with [`Error::Interrupted`].
+pub fn poll_readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> Result<bool> {
+    fd::poll_readable(fd, timeout).map_err(Error::from_os)
 }
 
 /// The raw descriptor, or `-1` once closed (`AsRawFd` cannot fail; see

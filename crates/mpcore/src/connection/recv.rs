@@ -6,7 +6,7 @@
 //! [`RecvState::recv`] again continues the same message where it stopped, without losing or
 //! repeating a byte.
 
-use std::mem;
+use std::mem::{self, MaybeUninit};
 use std::os::fd::BorrowedFd;
 
 use super::fd;
@@ -45,6 +45,9 @@ pub struct RecvState {
     /// The payload length, once the header is complete and within the caller's limit.
     expected: Option<usize>,
     payload: Vec<u8>,
+    /// How much of a caller's destination [`recv_payload_into`](RecvState::recv_payload_into)
+    /// has filled.
+    filled: usize,
 }
 
 impl RecvState {
@@ -77,20 +80,72 @@ impl RecvState {
         result
     }
 
-    fn advance(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
-        let expected = match self.expected {
-            Some(expected) => expected,
-            None => {
-                let announced = self.read_header(fd)?;
-                let expected = usize::try_from(announced)
-                    .ok()
-                    .filter(|&len| maxlength.is_none_or(|max| len <= max))
-                    .ok_or(Error::BadMessageLength)?;
-                *self.expected.insert(expected)
+    /// The first half of a receive into a destination of the caller's: reads the header and
+    /// returns the payload's length, checked against `maxlength` before any payload is read
+    /// ([`Error::BadMessageLength`] otherwise, the payload left unread). The caller then gets
+    /// a place of exactly that length and calls
+    /// [`recv_payload_into`](Self::recv_payload_into). Resumable like [`recv`](Self::recv).
+    pub fn recv_header(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<usize> {
+        let result = self.expected_len(fd, maxlength);
+        if matches!(&result, Err(err) if !err.is_resumable()) {
+            *self = Self::new();
+        }
+        result
+    }
+
+    /// The second half: reads the payload straight into `dest`, whose length must be the one
+    /// [`recv_header`](Self::recv_header) returned. Resumable: after an interruption, call
+    /// again with the same `dest` and it continues where it stopped. When it returns `Ok`,
+    /// all of `dest` is initialised and the state is ready for the next message.
+    ///
+    /// This is what lets a binding receive into the object it will return (one copy), where
+    /// [`recv`](Self::recv) builds a `Vec`.
+    pub fn recv_payload_into(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        dest: &mut [MaybeUninit<u8>],
+    ) -> Result<()> {
+        debug_assert_eq!(self.expected, Some(dest.len()), "call recv_header first");
+        let result = self.fill(fd, dest);
+        match &result {
+            Err(err) if err.is_resumable() => {}
+            _ => *self = Self::new(),
+        }
+        result
+    }
+
+    fn fill(&mut self, fd: BorrowedFd<'_>, dest: &mut [MaybeUninit<u8>]) -> Result<()> {
+        while self.filled < dest.len() {
+            let n = fd::read_uninit(fd, &mut dest[self.filled..]).map_err(Error::from_os)?;
+            if n == 0 {
+                return Err(if self.filled == 0 {
+                    Error::Eof
+                } else {
+                    Error::EofInMessage
+                });
             }
-        };
+            self.filled += n;
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
+        let expected = self.expected_len(fd, maxlength)?;
         self.read_payload(fd, expected)?;
         Ok(mem::take(&mut self.payload))
+    }
+
+    /// The payload length: from an earlier call, or from the header, read now.
+    fn expected_len(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<usize> {
+        if let Some(expected) = self.expected {
+            return Ok(expected);
+        }
+        let announced = self.read_header(fd)?;
+        let expected = usize::try_from(announced)
+            .ok()
+            .filter(|&len| maxlength.is_none_or(|max| len <= max))
+            .ok_or(Error::BadMessageLength)?;
+        Ok(*self.expected.insert(expected))
     }
 
     /// Reads exactly the header's bytes, never into the payload.
