@@ -6,6 +6,8 @@ imported (or at once if they already were):
 
 * ``multiprocessing.process``: ``AuthenticationString`` becomes ours, and the current process's
   authkey is re-wrapped in it.
+* ``multiprocessing.connection``: ``Connection``'s byte transport and the authentication
+  handshake run in Rust (see ``_connection``).
 
 They are patched from an import hook rather than from our ``_multiprocessing``, because not
 every program imports it before using them (on 3.13+, ``multiprocessing.connection`` no longer
@@ -27,8 +29,15 @@ def _patch_process(module):
         current._config["authkey"] = StdlibAuthenticationString(bytes(key))
 
 
+def _patch_connection(module):
+    from . import _connection
+
+    _connection.patch(module)
+
+
 PATCHES = {
     "multiprocessing.process": _patch_process,
+    "multiprocessing.connection": _patch_connection,
 }
 
 

@@ -1,10 +1,22 @@
 """The Rust `_multiprocessing`: what stock CPython's C module provides, same names and rules."""
 
-from typing import ClassVar
+import sys
+from typing import Any, ClassVar
 
-from typing_extensions import disjoint_base
+from typing_extensions import Buffer, disjoint_base
 
-__all__ = ["SemLock", "sem_unlink", "flags"]
+__all__ = [
+    "SemLock",
+    "sem_unlink",
+    "send_bytes",
+    "recv_bytes",
+    "recv_bytes_into",
+    "poll",
+    "auth_challenge",
+    "auth_response",
+    "auth_verify",
+    "flags",
+]
 
 flags: dict[str, int]
 
@@ -35,3 +47,17 @@ class SemLock:
     def _after_fork(self) -> None: ...
     @classmethod
     def _rebuild(cls, handle: int, kind: int, maxvalue: int, name: str | None, /) -> SemLock: ...
+
+# The byte transport of POSIX `multiprocessing.connection.Connection` (after its checks).
+# Each returns NotImplemented for arguments it does not take, which the wrappers hand to the
+# stock code.
+if sys.platform != "win32":
+    def send_bytes(fd: int, buf: Buffer, offset: Any, size: Any) -> Any: ...
+    def recv_bytes(fd: int, maxlength: Any = None) -> Any: ...
+    def recv_bytes_into(fd: int, buf: Buffer, offset: Any) -> Any: ...
+    def poll(fd: int, timeout: float | None) -> Any: ...
+
+# The handshake's cryptography: `digest` None is the 3.11 dialect, `legacy` likewise.
+def auth_challenge(digest: str | None) -> bytes: ...
+def auth_response(authkey: bytes, message: bytes, legacy: bool) -> bytes: ...
+def auth_verify(authkey: bytes, message: bytes, response: bytes, legacy: bool) -> None: ...

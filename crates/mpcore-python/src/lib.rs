@@ -4,10 +4,20 @@
 //! `closesocket`, `recv` and `send` on Windows. Each item behaves like the stock one of the
 //! interpreter that imports it, down to argument errors.
 //!
+//! It also carries what stock CPython leaves to Python code: the message framing of
+//! `Connection` (`send_bytes`, `recv_bytes`, `recv_bytes_into`, `poll`, POSIX) and the
+//! handshake's cryptography (`auth_*`), which `multiprocessing_rs._connection` wires into
+//! `multiprocessing.connection`.
+//!
 //! Platforms: built and tested on Linux; type-checked for Windows and macOS (x86-64 and arm64)
 //! by `scripts/cross-check.sh`, never run there.
 
 mod args;
+mod auth;
+#[cfg(unix)]
+mod buffer;
+#[cfg(unix)]
+mod connection;
 mod errors;
 mod fastcall;
 mod semlock;
@@ -44,6 +54,16 @@ fn _multiprocessing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sem_unlink, m)?)?;
     #[cfg(windows)]
     winsock::add(m)?;
+    #[cfg(unix)]
+    {
+        m.add_function(wrap_pyfunction!(connection::send_bytes, m)?)?;
+        m.add_function(wrap_pyfunction!(connection::recv_bytes, m)?)?;
+        m.add_function(wrap_pyfunction!(connection::recv_bytes_into, m)?)?;
+        m.add_function(wrap_pyfunction!(connection::poll, m)?)?;
+    }
+    m.add_function(wrap_pyfunction!(auth::auth_challenge, m)?)?;
+    m.add_function(wrap_pyfunction!(auth::auth_response, m)?)?;
+    m.add_function(wrap_pyfunction!(auth::auth_verify, m)?)?;
     let flags = PyDict::new(py);
     for (name, value) in mpcore::PLATFORM_FLAGS {
         flags.set_item(name, value)?;

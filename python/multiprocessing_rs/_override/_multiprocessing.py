@@ -41,13 +41,17 @@ flags = _native.flags
 
 
 def __getattr__(name):
-    # Exported lazily: importing it at module level would import the package early in every
-    # child, before `multiprocessing` is set up.
+    # AuthenticationString is exported lazily: importing it at module level would import the
+    # package early in every child, before `multiprocessing` is set up. The rest of the native
+    # module (the Connection framing and handshake helpers) is reachable here too.
     if name == "AuthenticationString":
         from multiprocessing_rs._authkey import AuthenticationString
 
         return AuthenticationString
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        return getattr(_native, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 #: Lets a program (and the tests) tell this module from the stock one.
 __multiprocessing_rs__ = True

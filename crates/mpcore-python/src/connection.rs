@@ -1,0 +1,251 @@
+//! The byte transport of `multiprocessing.connection.Connection`, on `mpcore`'s framing.
+//!
+//! Stock CPython frames messages in Python: `struct.pack`, a loop of `os.write`, a loop of
+//! `os.read` into a `BytesIO`, and two more copies on the way out. These functions take the
+//! connection's descriptor and do a whole message in Rust: the GIL is released around every
+//! system call, and a signal runs the Python handlers (an exception from them ends the call,
+//! as it does in stock) before the same message continues where it stopped.
+//!
+//! Each function returns `NotImplemented` for arguments it does not take (a buffer that is not
+//! one contiguous run of bytes, an offset that is not an `int`); the Python wrappers then run
+//! the stock code, which gives the stock result or error for those rare cases.
+
+use std::mem::MaybeUninit;
+use std::os::fd::BorrowedFd;
+use std::os::raw::c_int;
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyInt};
+
+use mpcore::{Error, RecvState, SendState};
+
+use crate::buffer::Buffer;
+use crate::errors::to_py;
+
+/// Payloads up to this size are read straight into the `bytes` object that is returned, which
+/// is allocated at its full size once the header is in. The allocation commits no memory until
+/// data arrives (the kernel maps pages as they are written), so a peer that announces more
+/// than it sends costs address space, not memory. Longer payloads grow a buffer as data comes
+/// and are copied once at the end.
+const DIRECT_LIMIT: usize = 256 << 20;
+
+/// Runs `op` without the GIL until it stops being interrupted: on `EINTR` the Python signal
+/// handlers run (with the GIL), and an exception from them ends the call (the outer error).
+/// Any other outcome of `op` is returned as it is.
+fn without_gil<T: Send>(
+    py: Python<'_>,
+    mut op: impl FnMut() -> Result<T, Error> + Send,
+) -> PyResult<Result<T, Error>> {
+    loop {
+        match py.detach(&mut op) {
+            Err(Error::Interrupted) => py.check_signals()?,
+            result => return Ok(result),
+        }
+    }
+}
+
+/// [`without_gil`], with `op`'s own errors raised as their Python exceptions.
+fn blocking<T: Send>(py: Python<'_>, op: impl FnMut() -> Result<T, Error> + Send) -> PyResult<T> {
+    without_gil(py, op)?.map_err(|err| to_py(py, err))
+}
+
+/// The descriptor of a Python `Connection`.
+fn borrow_fd<'a>(fd: c_int) -> BorrowedFd<'a> {
+    // SAFETY: the calling Connection owns `fd` and keeps it open for the call. Closing it from
+    // another thread meanwhile is the same race stock's `os.write(self._handle, ...)` has.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+/// An `int` argument as `i64`; `None` for anything else (or an int too large for it).
+fn small_int(obj: &Bound<'_, PyAny>) -> Option<i64> {
+    obj.cast::<PyInt>().ok()?.extract::<i64>().ok()
+}
+
+/// `Connection.send_bytes(buf, offset, size)` after its closed/read-only checks: sends
+/// `buf[offset:offset + size]` (in bytes) as one message.
+#[pyfunction]
+pub(crate) fn send_bytes(
+    py: Python<'_>,
+    fd: c_int,
+    buf: &Bound<'_, PyAny>,
+    offset: &Bound<'_, PyAny>,
+    size: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let not_implemented = || Ok(py.NotImplemented());
+    let Some(buffer) = Buffer::readable(buf) else {
+        return not_implemented();
+    };
+    let Some(offset) = small_int(offset) else {
+        return not_implemented();
+    };
+    let size = match size.is_none() {
+        true => None,
+        false => match small_int(size) {
+            Some(size) => Some(size),
+            None => return not_implemented(),
+        },
+    };
+    let n = buffer.as_slice().len() as i64;
+    if offset < 0 {
+        return Err(PyValueError::new_err("offset is negative"));
+    }
+    if n < offset {
+        return Err(PyValueError::new_err("buffer length < offset"));
+    }
+    let size = match size {
+        None => n - offset,
+        Some(size) if size < 0 => return Err(PyValueError::new_err("size is negative")),
+        Some(size) if offset + size > n => {
+            return Err(PyValueError::new_err("buffer length < offset + size"))
+        }
+        Some(size) => size,
+    };
+    let payload = &buffer.as_slice()[offset as usize..(offset + size) as usize];
+    let fd = borrow_fd(fd);
+    let mut state = SendState::new();
+    blocking(py, || state.send(fd, payload))?;
+    Ok(py.None())
+}
+
+/// `Connection.recv_bytes(maxlength)` after its checks: the next message as `bytes`, or `None`
+/// if it is longer than `maxlength` (its payload then stays unread, and the wrapper calls
+/// `_bad_message_length()` as stock does).
+#[pyfunction]
+#[pyo3(signature = (fd, maxlength=None))]
+pub(crate) fn recv_bytes(
+    py: Python<'_>,
+    fd: c_int,
+    maxlength: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let maxlength = match maxlength {
+        None => None,
+        Some(max) if max.is_none() => None,
+        Some(max) => match small_int(max) {
+            Some(max) => Some(usize::try_from(max).unwrap_or(0)),
+            None => return Ok(py.NotImplemented()),
+        },
+    };
+    let fd = borrow_fd(fd);
+    let mut state = RecvState::new();
+    let len = match without_gil(py, || state.recv_header(fd, maxlength))? {
+        Ok(len) => len,
+        Err(Error::BadMessageLength) => return Ok(py.None()),
+        Err(err) => return Err(to_py(py, err)),
+    };
+    if len > DIRECT_LIMIT {
+        let payload = blocking(py, || state.recv(fd, maxlength))?;
+        return Ok(PyBytes::new(py, &payload).into_any().unbind());
+    }
+    let mut bytes = FreshBytes::new(py, len)?;
+    let dest = bytes.contents();
+    blocking(py, || state.recv_payload_into(fd, dest))?;
+    Ok(bytes.into_any())
+}
+
+/// `Connection.recv_bytes_into(buf, offset)` after its checks: reads the next message into the
+/// writable buffer at byte `offset` and returns its length; if it does not fit, returns it as
+/// `bytes` (consumed), for the wrapper to raise `BufferTooShort` with.
+#[pyfunction]
+pub(crate) fn recv_bytes_into(
+    py: Python<'_>,
+    fd: c_int,
+    buf: &Bound<'_, PyAny>,
+    offset: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let Some(mut buffer) = Buffer::writable(buf).filter(|b| b.itemsize() == 1) else {
+        return Ok(py.NotImplemented());
+    };
+    let Some(offset) = small_int(offset) else {
+        return Ok(py.NotImplemented());
+    };
+    let room = buffer.as_slice().len() as i64;
+    if offset < 0 {
+        return Err(PyValueError::new_err("negative offset"));
+    }
+    if offset > room {
+        return Err(PyValueError::new_err("offset too large"));
+    }
+    let fd = borrow_fd(fd);
+    let mut state = RecvState::new();
+    let len = blocking(py, || state.recv_header(fd, None))?;
+    if len as i64 > room - offset {
+        let message = blocking(py, || state.recv(fd, None))?;
+        return Ok(PyBytes::new(py, &message).into_any().unbind());
+    }
+    let dest = &mut buffer.as_mut_slice()[offset as usize..offset as usize + len];
+    // SAFETY: initialised bytes are valid `MaybeUninit<u8>`s, and only initialised bytes are
+    // written through the cast slice.
+    let dest: &mut [MaybeUninit<u8>] = unsafe { &mut *(dest as *mut [u8] as *mut _) };
+    blocking(py, || state.recv_payload_into(fd, dest))?;
+    Ok(len.into_pyobject(py)?.into_any().unbind())
+}
+
+/// `Connection._poll(timeout)`: whether a message (or end of file) can be read within `timeout`
+/// seconds (`None`: wait as long as it takes). A signal whose handler returns lets the wait go
+/// on for the time that is left (PEP 475), as `multiprocessing.connection.wait` does.
+#[pyfunction]
+#[pyo3(signature = (fd, timeout))]
+pub(crate) fn poll(py: Python<'_>, fd: c_int, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
+    let fd = borrow_fd(fd);
+    let deadline = match timeout {
+        None => None,
+        Some(t) if t.is_nan() => return Ok(py.NotImplemented()),
+        Some(t) => Some(
+            Instant::now() + Duration::try_from_secs_f64(t.max(0.0)).unwrap_or(Duration::MAX / 4),
+        ),
+    };
+    if timeout.is_some_and(|t| t <= 0.0) {
+        // Nothing to wait for: answer with the GIL held (Queue.empty() polls like this).
+        let ready = mpcore::poll_readable(fd, Some(Duration::ZERO)).map_err(|e| to_py(py, e))?;
+        return Ok(ready.into_pyobject(py)?.to_owned().into_any().unbind());
+    }
+    let ready = blocking(py, || {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        mpcore::poll_readable(fd, left)
+    })?;
+    Ok(ready.into_pyobject(py)?.to_owned().into_any().unbind())
+}
+
+/// A `bytes` object that no other code has seen yet, so it may still be written into.
+struct FreshBytes<'py> {
+    obj: Bound<'py, PyBytes>,
+    len: usize,
+}
+
+impl<'py> FreshBytes<'py> {
+    /// A new `bytes` object of `len` uninitialised bytes (the memory is not even touched, so
+    /// the kernel commits it only as it is written).
+    fn new(py: Python<'py>, len: usize) -> PyResult<Self> {
+        // SAFETY: a NULL source asks for an uninitialised object of `len` bytes; the result is
+        // a new reference, or NULL with an exception (MemoryError) set.
+        let obj =
+            unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), len as ffi::Py_ssize_t) };
+        // SAFETY: as above.
+        let obj = unsafe { Bound::from_owned_ptr_or_err(py, obj) }?;
+        // SAFETY: PyBytes_FromStringAndSize returns a bytes object.
+        let obj = unsafe { obj.cast_into_unchecked() };
+        Ok(FreshBytes { obj, len })
+    }
+
+    /// The object's contents, to fill in.
+    fn contents(&mut self) -> &mut [MaybeUninit<u8>] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: PyBytes_AsString of a bytes object returns its buffer of `len` bytes (plus
+        // the trailing NUL), valid as long as the object. Nothing else has a reference to the
+        // object yet (it is private to `self`), so writing into it cannot be observed.
+        unsafe {
+            let data = ffi::PyBytes_AsString(self.obj.as_ptr());
+            std::slice::from_raw_parts_mut(data.cast(), self.len)
+        }
+    }
+
+    /// The finished object, once every byte is written.
+    fn into_any(self) -> Py<PyAny> {
+        self.obj.into_any().unbind()
+    }
+}
