@@ -1,0 +1,238 @@
+"""CPython's own multiprocessing test suite on our ``_multiprocessing``, beside stock.
+
+For each interpreter and start method it runs ``test/_test_multiprocessing.py`` twice, in fresh
+interpreters: once under the override (``python -m multiprocessing_rs run``, so the parent and
+every fork, spawn and forkserver child import ours) and once on the stock module, and prints
+both results side by side. A run passes when ours has no failure or error, ran the same tests
+as stock, and skipped none that stock ran.
+
+    python tests/cpython/run.py [--versions 3.11,3.13] [--all-methods] [--jobs N]
+                                [--no-stock] [-k PATTERN]...
+
+Default selection (what ``make test`` runs): CPython 3.11 with fork, spawn and forkserver;
+3.10, 3.12 and 3.13 with fork. 3.11 and 3.13 must be installed; 3.10 and 3.12 run when present.
+
+The suite's tests are timing-sensitive, and these machines are small and shared: a test that
+fails is run once more on its own, as CPython's own CI does (``regrtest --rerun``). A test that
+then passes is reported as flaky, with its first traceback, and does not fail the run; one that
+fails twice does.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent))
+from interpreters import find_interpreters  # noqa: E402
+
+DRIVER = HERE / "run_suite.py"
+PKG_DIR = Path(os.environ.get("MPRS_PKG_DIR", REPO / "build" / "pkg"))
+LOG_DIR = REPO / "build" / "cpython"
+METHODS = ("fork", "spawn", "forkserver")
+REQUIRED_VERSIONS = ("3.11", "3.13")
+#: One run of the suite takes one to two minutes; anything past this is a hang.
+RUN_TIMEOUT = 1200
+#: The suite's own timeouts, scaled as ``python -m test --timeout`` would (see run_suite.py):
+#: ``LONG_TIMEOUT`` 60 s and ``SHORT_TIMEOUT`` 30 s, still far above what any test needs.
+SUITE_TIMEOUT = 60
+
+
+class Run:
+    """One run of the suite: an interpreter, a start method, a side (``ours`` or ``stock``)."""
+
+    def __init__(self, version, python, method, side, patterns, only=()):
+        self.version, self.python, self.method, self.side = version, python, method, side
+        self.patterns, self.only = list(patterns), list(only)
+        tag = f"{version}-{method}-{side}" + ("-rerun" if only else "")
+        self.log = LOG_DIR / f"{tag}.log"
+        self.out = LOG_DIR / f"{tag}.json"
+
+    def command(self):
+        args = [str(DRIVER), self.method, str(self.out), "--timeout", str(SUITE_TIMEOUT)]
+        for pattern in self.patterns:
+            args += ["-k", pattern]
+        for test_id in self.only:
+            args += ["--only", test_id]
+        if self.side == "ours":
+            return [self.python, "-m", "multiprocessing_rs", "run", *args]
+        return [self.python, *args]
+
+    def execute(self):
+        """Runs the suite in a scratch directory (its tests write files into the current one)
+        and in a session of its own, so whatever it leaves running can be found and stopped.
+        Returns the report, or a report of the crash."""
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in [str(PKG_DIR), env.get("PYTHONPATH")] if p)
+        env.pop("MPRS_CPYTHON_START_METHOD", None)
+        self.out.unlink(missing_ok=True)
+        scratch = tempfile.mkdtemp(prefix=f"mprs-cpython-{self.version}-{self.method}-")
+        started = time.monotonic()
+        with open(self.log, "w") as log:
+            proc = subprocess.Popen(
+                self.command(), cwd=scratch, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+            try:
+                proc.wait(timeout=RUN_TIMEOUT)
+                problem = None
+            except subprocess.TimeoutExpired:
+                problem = f"no result after {RUN_TIMEOUT} s: killed"
+            strays = _stop_session(proc.pid)
+        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            report = json.loads(self.out.read_text())
+        except (OSError, ValueError):
+            report = {"module": None, "tests": {}, "crashed": problem or f"exit status {proc.returncode}, no report"}
+        report["wall"] = round(time.monotonic() - started, 1)
+        report["strays"] = strays
+        if problem:
+            report["crashed"] = problem
+        return report
+
+
+def _stop_session(pgid):
+    """Kills what is left of a run's process group; returns how many processes were left."""
+    try:
+        left = subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout.split()
+    except OSError:
+        left = []
+    if left:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return len(left)
+
+
+def outcomes(report, *kinds):
+    return {test for test, seen in report["tests"].items() if seen["outcome"] in kinds}
+
+
+def selection(args, interpreters):
+    """The (version, python, method) triples to run."""
+    missing = [v for v in REQUIRED_VERSIONS if v not in interpreters]
+    if missing and not args.versions:
+        sys.exit(f"cpython-test: CPython {', '.join(missing)} not found (pyenv); it is required")
+    versions = args.versions.split(",") if args.versions else sorted(interpreters)
+    triples = []
+    for version in versions:
+        if version not in interpreters:
+            sys.exit(f"cpython-test: CPython {version} not found")
+        methods = METHODS if (args.all_methods or version == "3.11") else ("fork",)
+        triples += [(version, interpreters[version], method) for method in methods]
+    return triples
+
+
+def verdict(ours, stock, rerun):
+    """``(problems, flaky)`` for one interpreter and start method: what fails the run, and the
+    tests that failed once and then passed on their own."""
+    problems = []
+    if ours.get("crashed"):
+        problems.append(f"ours crashed: {ours['crashed']}")
+    if ours.get("module") != "ours":
+        problems.append(f"the run under the override imported {ours.get('module')!r} _multiprocessing")
+    failed = outcomes(ours, "failure", "error", "unexpected_success")
+    flaky = {t for t in failed if rerun and rerun["tests"].get(t, {}).get("outcome") == "success"}
+    problems += [f"FAILED: {test}" for test in sorted(failed - flaky)]
+    if stock is not None:
+        if stock.get("module") != "stock":
+            problems.append(f"the stock run imported {stock.get('module')!r} _multiprocessing")
+        if stock.get("crashed"):
+            problems.append(f"stock crashed (no skips to compare with): {stock['crashed']}")
+        elif set(stock["tests"]) != set(ours["tests"]):
+            only_ours = sorted(set(ours["tests"]) - set(stock["tests"]))
+            only_stock = sorted(set(stock["tests"]) - set(ours["tests"]))
+            problems.append(f"different tests ran: only in ours {only_ours[:5]}, only in stock {only_stock[:5]}")
+        for test in sorted(outcomes(ours, "skip") - outcomes(stock, "skip")):
+            problems.append(f"skipped in ours, not in stock: {test}: {ours['tests'][test]['detail']}")
+    return problems, sorted(flaky)
+
+
+def describe(report):
+    if report is None:
+        return "-"
+    if not report["tests"]:
+        return "no result"
+    count = len(report["tests"])
+    bad = len(outcomes(report, "failure", "error", "unexpected_success"))
+    skips = len(outcomes(report, "skip"))
+    return f"{count} tests, {bad} failed, {skips} skipped, {report.get('seconds', 0):.0f} s"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--versions", help="comma-separated, e.g. 3.11,3.13 (default: all found)")
+    parser.add_argument("--all-methods", action="store_true", help="fork, spawn and forkserver everywhere")
+    parser.add_argument("--no-stock", action="store_true", help="skip the stock runs (no skip comparison)")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("MPRS_CPYTHON_JOBS", "3")))
+    parser.add_argument("-k", dest="patterns", action="append", default=[], help="only tests matching")
+    args = parser.parse_args()
+
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    triples = selection(args, find_interpreters())
+    sides = ("ours",) if args.no_stock else ("ours", "stock")
+    runs = [Run(v, py, m, side, args.patterns) for v, py, m in triples for side in sides]
+    print(f"cpython-test: {len(runs)} runs of CPython's multiprocessing suite, {args.jobs} at a time "
+          f"(logs in {LOG_DIR.relative_to(REPO)})", flush=True)
+    started = time.monotonic()
+    reports = {}
+
+    def execute(run):
+        report = run.execute()
+        print(f"  {run.version} {run.method:<10} {run.side:<5}: {describe(report)}", flush=True)
+        return report
+
+    # Longest first (spawn and forkserver start an interpreter per process), ours before stock.
+    order = sorted(runs, key=lambda r: (r.method == "fork", r.side != "ours"))
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for run, report in zip(order, pool.map(execute, order)):
+            reports[(run.version, run.method, run.side)] = report
+
+    # Failures get one more chance each, alone, on the side where they failed.
+    reruns = {}
+    for (version, method, side), report in reports.items():
+        failed = sorted(outcomes(report, "failure", "error", "unexpected_success"))
+        if failed and side == "ours":
+            python = next(py for v, py, m in triples if v == version)
+            print(f"cpython-test: rerunning {len(failed)} failed test(s) of {version} {method} alone", flush=True)
+            reruns[(version, method)] = Run(version, python, method, side, [], failed).execute()
+
+    print()
+    print("| CPython | start method | ours | stock | verdict |")
+    print("|---|---|---|---|---|")
+    all_ok = True
+    details = []
+    for version, _, method in triples:
+        ours = reports[(version, method, "ours")]
+        stock = reports.get((version, method, "stock"))
+        problems, flaky = verdict(ours, stock, reruns.get((version, method)))
+        all_ok &= not problems
+        print(f"| {version} | {method} | {describe(ours)} | {describe(stock)} | {'FAILED' if problems else 'ok'} |")
+        for problem in problems:
+            details.append(f"{version} {method}: {problem}")
+            if problem.startswith("FAILED: "):
+                details.append(ours["tests"][problem[len("FAILED: "):]]["detail"] or "")
+        for test in flaky:
+            details.append(f"{version} {method}: flaky (failed, then passed on its own): {test}")
+            details.append(ours["tests"][test]["detail"] or "")
+    for line in details:
+        print(line)
+    strays = sum(r.get("strays", 0) for r in reports.values())
+    if strays:
+        print(f"cpython-test: {strays} process(es) were still running after their suite ended (killed)")
+    print(f"cpython-test: {'ok' if all_ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
