@@ -10,13 +10,17 @@ PKG    := build/pkg
 
 export MPRS_PKG_DIR := $(abspath $(PKG))
 
-.PHONY: demo test build lint cross-check rust-test stubtest py-test cpython-test bench clean
+.PHONY: demo test test-steps build lint cross-check rust-test stubtest py-test cpython-test bench clean
 
 demo: build
 	$(PY) -m multiprocessing_rs demo
 	$(PY) -m multiprocessing_rs bench
 
-test: build lint cross-check rust-test stubtest py-test cpython-test
+# Every test, in one run that fails if it leaves a named semaphore behind in /dev/shm.
+test:
+	scripts/no-leftover-semaphores.sh $(MAKE) --no-print-directory test-steps
+
+test-steps: build lint cross-check rust-test stubtest py-test cpython-test
 
 $(VENV)/.ready: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +51,7 @@ stubtest: build
 py-test: build
 	$(PY) -m pytest
 
+# CPython's own multiprocessing suite under the override, beside stock (see tests/cpython/run.py).
 cpython-test: build
 	$(PY) tests/cpython/run.py
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs a command, then fails if it left named semaphores behind: every POSIX named semaphore
+# is a file /dev/shm/sem.NAME, and a test that forgets to unlink one leaks it until reboot.
+#
+# Usage: scripts/no-leftover-semaphores.sh COMMAND [ARGS...]
+# Exit status: the command's if it failed; otherwise 1 if semaphores were left, else 0.
+# Semaphores that other programs create on the machine meanwhile are counted too: on a shared
+# developer machine, read the names it prints.
+set -uo pipefail
+
+semaphores() {
+    find /dev/shm -maxdepth 1 -name 'sem.*' -printf '%f\n' 2>/dev/null | sort
+}
+
+before="$(semaphores)"
+"$@"
+status=$?
+left="$(comm -13 <(printf '%s\n' "$before") <(semaphores) | sed '/^$/d')"
+if [ -n "$left" ]; then
+    echo "no-leftover-semaphores: the run left $(printf '%s\n' "$left" | wc -l) named semaphore(s) in /dev/shm:" >&2
+    printf '  /dev/shm/%s\n' $left >&2
+    [ "$status" -ne 0 ] || status=1
+else
+    echo "no-leftover-semaphores: /dev/shm holds no semaphore the run created"
+fi
+exit "$status"
