@@ -39,8 +39,19 @@ installed() {
     done
 }
 
-if ! installed "${PACKAGES[@]}" || [ ! -x "$CARGO" ] || [ ! -x "$RUSTC" ]; then
-    echo "cross-check: installing ${PACKAGES[*]}" >&2
+# The oldest Debian rustc that builds the workspace: its `rust-version`, which the dependencies
+# set (Debian bookworm's first rustc-web, 1.85, is too old; bookworm-security carries newer).
+MIN_RUST="$(sed -n 's/^rust-version *= *"\([0-9.]*\)"/\1/p' Cargo.toml | head -n 1)"
+
+# Whether the Debian rustc is at least MIN_RUST.
+recent_enough() {
+    local have
+    have="$("$RUSTC" --version 2>/dev/null | awk '{print $2}')" || return 1
+    [ -n "$have" ] && [ "$(printf '%s\n%s\n' "$MIN_RUST" "$have" | sort -V | head -n 1)" = "$MIN_RUST" ]
+}
+
+if ! installed "${PACKAGES[@]}" || [ ! -x "$CARGO" ] || ! recent_enough; then
+    echo "cross-check: installing ${PACKAGES[*]} (rustc >= $MIN_RUST)" >&2
     SUDO=()
     if [ "$(id -u)" -ne 0 ]; then
         command -v sudo >/dev/null || die "need root or sudo to install ${PACKAGES[*]}"
@@ -48,12 +59,14 @@ if ! installed "${PACKAGES[@]}" || [ ! -x "$CARGO" ] || [ ! -x "$RUSTC" ]; then
     fi
     export DEBIAN_FRONTEND=noninteractive
     install=("${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}")
-    # A stale package list may not know the packages yet (or only an old version): update once.
-    if ! "${install[@]}" >/tmp/cross-check-apt.log 2>&1; then
+    # A stale package list may not know the packages, or only a version that is too old:
+    # then update it once and install again.
+    if ! "${install[@]}" >/tmp/cross-check-apt.log 2>&1 || ! recent_enough; then
         "${SUDO[@]}" apt-get update -qq >>/tmp/cross-check-apt.log 2>&1 || true
         "${install[@]}" >>/tmp/cross-check-apt.log 2>&1 ||
             { cat /tmp/cross-check-apt.log >&2; die "could not install ${PACKAGES[*]}"; }
     fi
+    recent_enough || die "Debian's rustc-web is $("$RUSTC" --version), older than $MIN_RUST"
 fi
 
 SYSROOT_SRC="$("$RUSTC" --print sysroot)/lib/rustlib/src/rust/library"
