@@ -10,7 +10,7 @@ PKG    := build/pkg
 
 export MPRS_PKG_DIR := $(abspath $(PKG))
 
-.PHONY: demo test test-steps build lint cross-check rust-test stubtest py-test cpython-test bench clean
+.PHONY: demo test test-steps build lint cross-check rust-test rust-bench stubtest py-test cpython-test bench clean
 
 demo: build
 	$(PY) -m multiprocessing_rs demo
@@ -44,6 +44,12 @@ cross-check:
 
 rust-test:
 	cargo test --workspace
+
+# Rust micro-benchmarks of mpcore (frame headers, SemLock fast paths, Connection over a
+# socketpair); built only here, behind mpcore's `bench` feature. One area, or divan options:
+# `make rust-bench BENCH_ARGS='--bench semaphore'`, `BENCH_ARGS='-- --sample-count 500'`.
+rust-bench:
+	cargo bench -p mpcore --features bench $(BENCH_ARGS)
 
 stubtest: build
 	$(PY) -m mypy.stubtest multiprocessing_rs
