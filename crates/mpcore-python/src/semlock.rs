@@ -44,9 +44,6 @@ const ACQUIRE: Signature = Signature {
     required: 0,
 };
 
-/// The members that are read-only, as stock's `T_INT`/`T_STRING` members are.
-const READONLY: &[&str] = &["handle", "kind", "maxvalue", "name"];
-
 fn core_kind(kind: i32) -> Kind {
     Kind::try_from(kind).unwrap_or(Kind::Semaphore)
 }
@@ -278,37 +275,82 @@ impl PySemLock {
         mpcore::SEM_VALUE_MAX
     }
 
+    // Stock's members are read-only `PyMemberDef`s with an empty docstring: `__doc__` is `""`
+    // (a literal `#[doc = ""]` would give PyO3 no doc at all, hence `concat!`), and setting or
+    // deleting them raises `AttributeError("readonly attribute")`, also through the descriptor.
+    // Any other attribute goes through the generic `object.__setattr__`, with its messages.
     #[getter]
+    #[doc = concat!("")]
+    #[expect(clippy::empty_docs, reason = "stock's members have an empty docstring")]
     fn handle(&self) -> usize {
         self.inner.handle()
     }
 
+    #[setter(handle)]
+    fn set_handle(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(readonly())
+    }
+
+    #[deleter(handle)]
+    fn del_handle(&self) -> PyResult<()> {
+        Err(readonly())
+    }
+
     #[getter]
+    #[doc = concat!("")]
+    #[expect(clippy::empty_docs, reason = "stock's members have an empty docstring")]
     fn kind(&self) -> i32 {
         self.kind
     }
 
+    #[setter(kind)]
+    fn set_kind(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(readonly())
+    }
+
+    #[deleter(kind)]
+    fn del_kind(&self) -> PyResult<()> {
+        Err(readonly())
+    }
+
     #[getter]
+    #[doc = concat!("")]
+    #[expect(clippy::empty_docs, reason = "stock's members have an empty docstring")]
     fn maxvalue(&self) -> i32 {
         self.inner.maxvalue()
     }
 
+    #[setter(maxvalue)]
+    fn set_maxvalue(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(readonly())
+    }
+
+    #[deleter(maxvalue)]
+    fn del_maxvalue(&self) -> PyResult<()> {
+        Err(readonly())
+    }
+
     #[getter]
+    #[doc = concat!("")]
+    #[expect(clippy::empty_docs, reason = "stock's members have an empty docstring")]
     fn name(&self) -> Option<&str> {
         self.inner.name()
     }
 
-    fn __setattr__(
-        slf: &Bound<'_, Self>,
-        name: &Bound<'_, PyString>,
-        value: &Bound<'_, PyAny>,
-    ) -> PyResult<()> {
-        generic_setattr(slf, name, Some(value))
+    #[setter(name)]
+    fn set_name(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(readonly())
     }
 
-    fn __delattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyString>) -> PyResult<()> {
-        generic_setattr(slf, name, None)
+    #[deleter(name)]
+    fn del_name(&self) -> PyResult<()> {
+        Err(readonly())
     }
+}
+
+/// What stock's read-only members raise when set or deleted.
+fn readonly() -> PyErr {
+    PyAttributeError::new_err("readonly attribute")
 }
 
 /// `acquire(block=True, timeout=None)`, the hottest call: a vectorcall method.
@@ -426,26 +468,4 @@ fn instance_of(cls: &Bound<'_, PyType>, lock: PySemLock) -> PyResult<Py<PyAny>> 
     REBUILT.with(|slot| drop(slot.take()));
     // SAFETY: `obj` is an owned reference (or NULL, which from_owned_ptr_or_err reports).
     unsafe { Bound::from_owned_ptr_or_err(py, obj) }.map(Bound::unbind)
-}
-
-/// `object.__setattr__`, except that the stock members answer "readonly attribute".
-fn generic_setattr(
-    slf: &Bound<'_, PySemLock>,
-    name: &Bound<'_, PyString>,
-    value: Option<&Bound<'_, PyAny>>,
-) -> PyResult<()> {
-    if READONLY
-        .iter()
-        .any(|m| name.to_str().is_ok_and(|n| n == *m))
-    {
-        return Err(PyAttributeError::new_err("readonly attribute"));
-    }
-    let value = value.map_or(std::ptr::null_mut(), |v| v.as_ptr());
-    // SAFETY: all pointers are live objects (or NULL for deletion, which the API allows); we
-    // hold the GIL.
-    if unsafe { ffi::PyObject_GenericSetAttr(slf.as_ptr(), name.as_ptr(), value) } == 0 {
-        Ok(())
-    } else {
-        Err(PyErr::fetch(slf.py()))
-    }
 }
