@@ -51,6 +51,7 @@ fn _multiprocessing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     args::init(py);
     m.add_class::<semlock::PySemLock>()?;
+    semlock::make_immutable(py);
     let unlink = wrap_pyfunction!(sem_unlink, m)?;
     // The stock function belongs to `_multiprocessing`, which is also where pickle looks it up;
     // ours would otherwise name the package module it is built as.

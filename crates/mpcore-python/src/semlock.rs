@@ -440,6 +440,41 @@ fn release(slf: Borrowed<'_, '_, PyAny>) -> PyResult<Py<PyAny>> {
     Ok(py.None())
 }
 
+/// Makes `SemLock` an immutable type, as stock's is (`Py_TPFLAGS_IMMUTABLETYPE`): its attributes
+/// can then be neither set nor deleted (`SemLock.acquire = f` raises `TypeError: cannot set
+/// 'acquire' attribute of immutable type '_multiprocessing.SemLock'`). Call it once the class is
+/// complete (after `add_class`): PyO3 fills the class attributes in after creating the type.
+///
+/// PyO3 sets the flag itself only outside the limited API (or with `PyType_Freeze`, 3.14+), and
+/// the limited API has no call that sets type flags. So the flag is written straight into
+/// `tp_flags`, whose offset is the same in every CPython 3.10-3.13 release build:
+/// `PyObject_VAR_HEAD` and then 18 pointer-sized fields. The word found there is first checked
+/// against `PyType_GetFlags`; on an unexpected layout nothing is written and the type stays
+/// mutable.
+pub(crate) fn make_immutable(py: Python<'_>) {
+    use std::os::raw::c_ulong;
+
+    const TP_FLAGS_OFFSET: usize =
+        std::mem::size_of::<ffi::PyVarObject>() + 18 * std::mem::size_of::<usize>();
+    let ty = py.get_type::<PySemLock>();
+    let tp = ty.as_type_ptr();
+    // SAFETY: `tp` is a live type object, which PyType_GetFlags only reads.
+    let flags = unsafe { ffi::PyType_GetFlags(tp) };
+    // SAFETY: a type object is larger than `TP_FLAGS_OFFSET` plus a `c_ulong`, and `tp_flags`,
+    // when it is there, is an aligned `c_ulong`; the read is checked before anything is written.
+    let slot = unsafe { tp.cast::<u8>().add(TP_FLAGS_OFFSET) }.cast::<c_ulong>();
+    // SAFETY: as above: an aligned word inside the type object.
+    if unsafe { slot.read() } != flags {
+        return;
+    }
+    // SAFETY: the word is `tp_flags` (it holds exactly the type's flags); we hold the GIL, and
+    // PyType_Modified tells the interpreter the type changed, as after any flag change.
+    unsafe {
+        slot.write(flags | ffi::Py_TPFLAGS_IMMUTABLETYPE);
+        ffi::PyType_Modified(tp);
+    }
+}
+
 thread_local! {
     /// A rebuilt lock on its way into an instance of a subclass (see [`instance_of`]).
     static REBUILT: std::cell::Cell<Option<PySemLock>> = const { std::cell::Cell::new(None) };
