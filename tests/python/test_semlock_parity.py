@@ -805,3 +805,107 @@ def test_case(version, tmp_root, name):
         f"CPython {version}, case {name!r}:\n{code}\n"
         f"stock: {json.dumps(stock)}\nours:  {json.dumps(ours)}"
     )
+
+
+# --- _rebuild by handle: after fork() (both sides), and handles not open here (ours only) -------
+
+FORK_REBUILD = textwrap.dedent(
+    r"""
+    import json, os, sys
+    import _multiprocessing
+    SemLock = _multiprocessing.SemLock
+    ours = bool(getattr(_multiprocessing, "__multiprocessing_rs__", False))
+    prefix = sys.argv[1] + ("r-" if ours else "s-")
+
+    def E(f):
+        try:
+            return f()
+        except BaseException as e:
+            return ["!", type(e).__name__, str(e)]
+
+    lock = SemLock(1, 1, 1, prefix + "lock", True)
+    rlock = SemLock(0, 1, 1, prefix + "rlock", True)
+    lock.acquire()
+    rlock.acquire()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        # The child of fork(): the parent's semaphores are mapped here too, so their handles can
+        # be rebuilt (what multiprocessing's fork context does, through pickling the handle).
+        r = SemLock._rebuild(lock.handle, 1, 1, None)
+        rr = SemLock._rebuild(rlock.handle, 0, 1, None)
+        child = {
+            "rebuilt": [r.handle == lock.handle, r.kind, r.maxvalue, r.name, r._count()],
+            "held_by_parent": [r.acquire(False), r._get_value(), rr.acquire(False), E(rr.release)],
+            # The forked objects keep the parent's count and thread until _after_fork().
+            "inherited": [lock._count(), lock._is_mine(), rlock._count(), rlock._is_mine()],
+            "after_fork": [lock._after_fork(), lock._count(), lock._is_mine(), rlock._after_fork(),
+                           rlock._count(), E(rlock.release)],
+            "child_releases": [r.release(), r._count(), r._get_value()],
+        }
+        os.write(write, json.dumps(child).encode())
+        os._exit(0)
+    os.close(write)
+    data = b""
+    while True:
+        chunk = os.read(read, 65536)
+        if not chunk:
+            break
+        data += chunk
+    _, status = os.waitpid(pid, 0)
+    report = {
+        "ours": ours,
+        "child": json.loads(data),
+        "child_status": status,
+        "parent_after": [lock._get_value(), lock.acquire(False), lock._count(), rlock._count(),
+                         rlock.release(), rlock._get_value()],
+    }
+    if ours and "--ours-only" in sys.argv:
+        # Stock would take any integer as a sem_t* and crash on first use: never run this there.
+        gone = SemLock(1, 1, 1, prefix + "gone", True)
+        stale = gone.handle
+        del gone
+        def err(f):
+            try:
+                f()
+                return "no error"
+            except OSError as e:
+                return [type(e).__name__, e.errno, str(e)]
+        report["not_open"] = {
+            "12345": err(lambda: SemLock._rebuild(12345, 1, 1, None)),
+            "0": err(lambda: SemLock._rebuild(0, 1, 1, None)),
+            "minus1": err(lambda: SemLock._rebuild(-1, 1, 1, None)),
+            "closed": err(lambda: SemLock._rebuild(stale, 1, 1, None)),
+            "closed_rlock": err(lambda: SemLock._rebuild(stale, 0, 1, None)),
+        }
+        report["open_still_works"] = [SemLock._rebuild(lock.handle, 1, 1, None).handle == lock.handle]
+    print(json.dumps(report))
+    """
+)
+
+
+def test_rebuild_by_handle_after_fork_as_stock(version, tmp_path):
+    script = tmp_path / "fork_rebuild.py"
+    script.write_text(FORK_REBUILD)
+    stock, ours = run_json_both(version, [str(script), f"{SEM_PREFIX}f{version.replace('.', '')}-"])
+    assert (stock["ours"], ours["ours"]) == (False, True)
+    assert ours["child"] == stock["child"]
+    assert ours["parent_after"] == stock["parent_after"]
+    assert ours["child_status"] == stock["child_status"] == 0
+    # What both do (so that agreement is not agreement on nonsense):
+    assert stock["child"]["rebuilt"] == [True, 1, 1, None, 0]
+    assert stock["child"]["held_by_parent"] == [False, 0, False, ["!", "AssertionError", "attempt to release recursive lock not owned by thread"]]
+    assert stock["child"]["inherited"] == [1, True, 1, True]
+    assert stock["parent_after"] == [1, True, 2, 1, None, 1]
+
+
+def test_rebuild_of_a_handle_not_open_here_is_refused_by_ours(version, tmp_path):
+    """The README's intentional difference: ours checks the handle (EINVAL) where stock trusts
+    it as a pointer and crashes on first use. Run on ours only."""
+    script = tmp_path / "fork_rebuild.py"
+    script.write_text(FORK_REBUILD)
+    report = run_json(version, [str(script), f"{SEM_PREFIX}n{version.replace('.', '')}-", "--ours-only"], ours=True)
+    assert report["ours"] is True
+    for label, outcome in report["not_open"].items():
+        assert outcome[:2] == ["OSError", 22], (label, outcome)
+    assert report["open_still_works"] == [True]
