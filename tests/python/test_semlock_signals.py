@@ -20,7 +20,7 @@ import textwrap
 
 import pytest
 
-from conftest import SEM_PREFIX, run_json_both
+from conftest import SEM_PREFIX, interpreter, run_json_both
 
 pytestmark = pytest.mark.usefixtures("no_leftover_semaphores")
 
@@ -229,6 +229,11 @@ def outcome(result):
     return {k: v for k, v in result.items() if k not in TIMINGS}
 
 
+@pytest.mark.parametrize("required", ["3.11", "3.13"])
+def test_required_version_is_present(required):
+    interpreter(required)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_same_outcome_as_stock(runs, version, name):
     both = runs(version)
@@ -240,7 +245,7 @@ def interrupted_promptly(r):
     assert r["handler_runs"] == 1
     assert r["first_handler_at"] >= ALARM - EPS
     assert r["first_handler_at"] < ALARM + SLACK
-    assert r["returned_after_handler"] < 0.2
+    assert r["returned_after_handler"] < 0.5
 
 
 @pytest.mark.parametrize("side", ["stock", "ours"])
