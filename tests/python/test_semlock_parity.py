@@ -10,7 +10,6 @@ normalised inside the scenario before they are reported.
 
 import functools
 import json
-import re
 import textwrap
 
 import pytest
@@ -41,10 +40,13 @@ RUNNER = textwrap.dedent(
     import multiprocessing
     multiprocessing.current_process()._config["semprefix"] = PREFIX + "mp"
     _names = []
+    _in_case = [0, 0]  # case number, names made in this case
 
     def N(suffix=""):
-        """A fresh semaphore name, unlinked (if it exists) when the run ends."""
-        name = f"{PREFIX}{len(_names)}{suffix}"
+        """A fresh semaphore name, unlinked (if it exists) when the run ends. Numbered within
+        the case, so that one case's names do not depend on what earlier cases did."""
+        _in_case[1] += 1
+        name = f"{PREFIX}{_in_case[0]}-{_in_case[1]}{suffix}"
         _names.append(name)
         return name
 
@@ -171,8 +173,9 @@ RUNNER = textwrap.dedent(
     env = dict(globals())
     results = {}
     current = None
-    for name, code in CASES:
+    for number, (name, code) in enumerate(CASES):
         current = name
+        _in_case[:] = [number, 0]
         sys.stderr.write(f"@case {name}\n")
         sys.stderr.flush()
         ns = dict(env)
