@@ -66,3 +66,33 @@ def run_json(version, args, *, ours, **kwargs):
 def version(request):
     """Each CPython version found on the machine."""
     return request.param
+
+
+def run_json_both(version, args, **kwargs):
+    """`run_json` on the stock module and on ours, side by side (two interpreters at once).
+    Returns ``(stock, ours)``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        stock = pool.submit(run_json, version, args, ours=False, **kwargs)
+        ours = pool.submit(run_json, version, args, ours=True, **kwargs)
+        return stock.result(), ours.result()
+
+
+#: Prefix of every semaphore name the SemLock tests create: this pytest process's own, so a
+#: leftover check never sees another run's semaphores.
+SEM_PREFIX = f"/mprs-t-{os.getpid()}-"
+
+
+def leftover_semaphores():
+    """Semaphores with :data:`SEM_PREFIX` still in /dev/shm (Linux names them ``sem.NAME``)."""
+    return sorted(p.name for p in Path("/dev/shm").glob(f"sem.{SEM_PREFIX.lstrip('/')}*"))
+
+
+@pytest.fixture(scope="module")
+def no_leftover_semaphores():
+    """Fails the module's last test if it left a semaphore with :data:`SEM_PREFIX` behind."""
+    before = leftover_semaphores()
+    yield
+    after = leftover_semaphores()
+    assert after == before, f"semaphores left in /dev/shm: {sorted(set(after) - set(before))}"

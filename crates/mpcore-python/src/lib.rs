@@ -51,7 +51,12 @@ fn _multiprocessing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     args::init(py);
     m.add_class::<semlock::PySemLock>()?;
-    m.add_function(wrap_pyfunction!(sem_unlink, m)?)?;
+    semlock::make_immutable(py);
+    let unlink = wrap_pyfunction!(sem_unlink, m)?;
+    // The stock function belongs to `_multiprocessing`, which is also where pickle looks it up;
+    // ours would otherwise name the package module it is built as.
+    unlink.setattr("__module__", "_multiprocessing")?;
+    m.add_function(unlink)?;
     #[cfg(windows)]
     winsock::add(m)?;
     #[cfg(unix)]

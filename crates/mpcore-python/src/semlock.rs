@@ -44,9 +44,6 @@ const ACQUIRE: Signature = Signature {
     required: 0,
 };
 
-/// The members that are read-only, as stock's `T_INT`/`T_STRING` members are.
-const READONLY: &[&str] = &["handle", "kind", "maxvalue", "name"];
-
 fn core_kind(kind: i32) -> Kind {
     Kind::try_from(kind).unwrap_or(Kind::Semaphore)
 }
@@ -278,37 +275,82 @@ impl PySemLock {
         mpcore::SEM_VALUE_MAX
     }
 
+    // Stock's members are read-only `PyMemberDef`s with an empty docstring: `__doc__` is `""`
+    // (a literal `#[doc = ""]` would give PyO3 no doc at all, hence `concat!`), and setting or
+    // deleting them raises `AttributeError("readonly attribute")`, also through the descriptor.
+    // Any other attribute goes through the generic `object.__setattr__`, with its messages.
     #[getter]
+    #[doc = concat!("")]
+    #[expect(clippy::empty_docs, reason = "stock's members have an empty docstring")]
     fn handle(&self) -> usize {
         self.inner.handle()
     }
 
+    #[setter(handle)]
+    fn set_handle(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(readonly())
+    }
+
+    #[deleter(handle)]
+    fn del_handle(&self) -> PyResult<()> {
+        Err(readonly())
+    }
+
     #[getter]
+    #[doc = concat!("")]
+    #[expect(clippy::empty_docs, reason = "stock's members have an empty docstring")]
     fn kind(&self) -> i32 {
         self.kind
     }
 
+    #[setter(kind)]
+    fn set_kind(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(readonly())
+    }
+
+    #[deleter(kind)]
+    fn del_kind(&self) -> PyResult<()> {
+        Err(readonly())
+    }
+
     #[getter]
+    #[doc = concat!("")]
+    #[expect(clippy::empty_docs, reason = "stock's members have an empty docstring")]
     fn maxvalue(&self) -> i32 {
         self.inner.maxvalue()
     }
 
+    #[setter(maxvalue)]
+    fn set_maxvalue(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(readonly())
+    }
+
+    #[deleter(maxvalue)]
+    fn del_maxvalue(&self) -> PyResult<()> {
+        Err(readonly())
+    }
+
     #[getter]
+    #[doc = concat!("")]
+    #[expect(clippy::empty_docs, reason = "stock's members have an empty docstring")]
     fn name(&self) -> Option<&str> {
         self.inner.name()
     }
 
-    fn __setattr__(
-        slf: &Bound<'_, Self>,
-        name: &Bound<'_, PyString>,
-        value: &Bound<'_, PyAny>,
-    ) -> PyResult<()> {
-        generic_setattr(slf, name, Some(value))
+    #[setter(name)]
+    fn set_name(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(readonly())
     }
 
-    fn __delattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyString>) -> PyResult<()> {
-        generic_setattr(slf, name, None)
+    #[deleter(name)]
+    fn del_name(&self) -> PyResult<()> {
+        Err(readonly())
     }
+}
+
+/// What stock's read-only members raise when set or deleted.
+fn readonly() -> PyErr {
+    PyAttributeError::new_err("readonly attribute")
 }
 
 /// `acquire(block=True, timeout=None)`, the hottest call: a vectorcall method.
@@ -398,6 +440,41 @@ fn release(slf: Borrowed<'_, '_, PyAny>) -> PyResult<Py<PyAny>> {
     Ok(py.None())
 }
 
+/// Makes `SemLock` an immutable type, as stock's is (`Py_TPFLAGS_IMMUTABLETYPE`): its attributes
+/// can then be neither set nor deleted (`SemLock.acquire = f` raises `TypeError: cannot set
+/// 'acquire' attribute of immutable type '_multiprocessing.SemLock'`). Call it once the class is
+/// complete (after `add_class`): PyO3 fills the class attributes in after creating the type.
+///
+/// PyO3 sets the flag itself only outside the limited API (or with `PyType_Freeze`, 3.14+), and
+/// the limited API has no call that sets type flags. So the flag is written straight into
+/// `tp_flags`, whose offset is the same in every CPython 3.10-3.13 release build:
+/// `PyObject_VAR_HEAD` and then 18 pointer-sized fields. The word found there is first checked
+/// against `PyType_GetFlags`; on an unexpected layout nothing is written and the type stays
+/// mutable.
+pub(crate) fn make_immutable(py: Python<'_>) {
+    use std::os::raw::c_ulong;
+
+    const TP_FLAGS_OFFSET: usize =
+        std::mem::size_of::<ffi::PyVarObject>() + 18 * std::mem::size_of::<usize>();
+    let ty = py.get_type::<PySemLock>();
+    let tp = ty.as_type_ptr();
+    // SAFETY: `tp` is a live type object, which PyType_GetFlags only reads.
+    let flags = unsafe { ffi::PyType_GetFlags(tp) };
+    // SAFETY: a type object is larger than `TP_FLAGS_OFFSET` plus a `c_ulong`, and `tp_flags`,
+    // when it is there, is an aligned `c_ulong`; the read is checked before anything is written.
+    let slot = unsafe { tp.cast::<u8>().add(TP_FLAGS_OFFSET) }.cast::<c_ulong>();
+    // SAFETY: as above: an aligned word inside the type object.
+    if unsafe { slot.read() } != flags {
+        return;
+    }
+    // SAFETY: the word is `tp_flags` (it holds exactly the type's flags); we hold the GIL, and
+    // PyType_Modified tells the interpreter the type changed, as after any flag change.
+    unsafe {
+        slot.write(flags | ffi::Py_TPFLAGS_IMMUTABLETYPE);
+        ffi::PyType_Modified(tp);
+    }
+}
+
 thread_local! {
     /// A rebuilt lock on its way into an instance of a subclass (see [`instance_of`]).
     static REBUILT: std::cell::Cell<Option<PySemLock>> = const { std::cell::Cell::new(None) };
@@ -426,26 +503,4 @@ fn instance_of(cls: &Bound<'_, PyType>, lock: PySemLock) -> PyResult<Py<PyAny>> 
     REBUILT.with(|slot| drop(slot.take()));
     // SAFETY: `obj` is an owned reference (or NULL, which from_owned_ptr_or_err reports).
     unsafe { Bound::from_owned_ptr_or_err(py, obj) }.map(Bound::unbind)
-}
-
-/// `object.__setattr__`, except that the stock members answer "readonly attribute".
-fn generic_setattr(
-    slf: &Bound<'_, PySemLock>,
-    name: &Bound<'_, PyString>,
-    value: Option<&Bound<'_, PyAny>>,
-) -> PyResult<()> {
-    if READONLY
-        .iter()
-        .any(|m| name.to_str().is_ok_and(|n| n == *m))
-    {
-        return Err(PyAttributeError::new_err("readonly attribute"));
-    }
-    let value = value.map_or(std::ptr::null_mut(), |v| v.as_ptr());
-    // SAFETY: all pointers are live objects (or NULL for deletion, which the API allows); we
-    // hold the GIL.
-    if unsafe { ffi::PyObject_GenericSetAttr(slf.as_ptr(), name.as_ptr(), value) } == 0 {
-        Ok(())
-    } else {
-        Err(PyErr::fetch(slf.py()))
-    }
 }
