@@ -5,7 +5,7 @@ and every fork, spawn and forkserver child import this module instead of the sto
 It re-exports the Rust implementation under the stock name.
 """
 
-import sys as _sys
+import sys
 
 
 def _load_native():
@@ -28,32 +28,47 @@ def _load_native():
         loader = importlib.machinery.ExtensionFileLoader(name, path)
         spec = importlib.util.spec_from_file_location(name, path, loader=loader)
         native = importlib.util.module_from_spec(spec)
-        _sys.modules[name] = native
+        sys.modules[name] = native
         loader.exec_module(native)
     return native
 
 
 _native = _load_native()
 
+# What stock's C module provides.
 SemLock = _native.SemLock
 sem_unlink = _native.sem_unlink
 flags = _native.flags
+if sys.platform == "win32":
+    closesocket = _native.closesocket
+    recv = _native.recv
+    send = _native.send
+    __all__ = ["SemLock", "sem_unlink", "flags", "closesocket", "recv", "send"]
+else:
+    # The byte transport of `multiprocessing.connection.Connection`, which stock leaves to Python.
+    send_bytes = _native.send_bytes
+    recv_bytes = _native.recv_bytes
+    recv_bytes_into = _native.recv_bytes_into
+    poll = _native.poll
+    __all__ = ["SemLock", "sem_unlink", "flags", "send_bytes", "recv_bytes", "recv_bytes_into", "poll"]
+# The handshake's cryptography.
+auth_challenge = _native.auth_challenge
+auth_response = _native.auth_response
+auth_verify = _native.auth_verify
+__all__ += ["auth_challenge", "auth_response", "auth_verify"]
 
 
 def __getattr__(name):
     # AuthenticationString is exported lazily: importing it at module level would import the
-    # package early in every child, before `multiprocessing` is set up. The rest of the native
-    # module (the Connection framing and handshake helpers) is reachable here too.
+    # package early in every child, before `multiprocessing` is set up.
     if name == "AuthenticationString":
         from multiprocessing_rs._authkey import AuthenticationString
 
         return AuthenticationString
-    try:
-        return getattr(_native, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Lets a program (and the tests) tell this module from the stock one.
 __multiprocessing_rs__ = True
 
-del _load_native
+del _load_native, sys
