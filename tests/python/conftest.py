@@ -10,31 +10,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from interpreters import find_interpreters  # noqa: E402
 #: The installed package for interpreters other than the venv's (see the Makefile's build).
 PKG_DIR = Path(os.environ.get("MPRS_PKG_DIR", REPO / "build" / "pkg"))
-
-VERSIONS = ("3.10", "3.11", "3.12", "3.13")
-
-
-def _pyenv_root():
-    try:
-        return Path(subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip())
-    except (OSError, subprocess.CalledProcessError):
-        return Path.home() / ".pyenv"
-
-
-def find_interpreters():
-    """{"3.11": "/path/to/python3.11", ...} for each CPython 3.10-3.13 present."""
-    found = {}
-    versions_dir = _pyenv_root() / "versions"
-    for version in VERSIONS:
-        candidates = sorted(versions_dir.glob(f"{version}.*/bin/python{version}")) if versions_dir.is_dir() else []
-        if candidates:
-            found[version] = str(candidates[-1])
-    here = f"{sys.version_info.major}.{sys.version_info.minor}"
-    found.setdefault(here, sys.executable)
-    return found
-
 
 INTERPRETERS = find_interpreters()
 
