@@ -66,3 +66,14 @@ def run_json(version, args, *, ours, **kwargs):
 def version(request):
     """Each CPython version found on the machine."""
     return request.param
+
+
+def popen_python(version, args, *, ours, env=None, **kwargs):
+    """`run_python`, started in the background: returns the Popen (text pipes for stdout and
+    stderr, and stdin unless given). The caller waits with a timeout and kills on failure."""
+    python = interpreter(version)
+    environ = dict(os.environ if env is None else env)
+    environ["PYTHONPATH"] = os.pathsep.join(p for p in [str(PKG_DIR), environ.get("PYTHONPATH", "")] if p)
+    command = [python, "-m", "multiprocessing_rs", "run", *args] if ours else [python, *args]
+    kwargs.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
