@@ -3,8 +3,10 @@ stock `_multiprocessing` or on ours in a separate interpreter."""
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,59 @@ def popen_python(version, args, *, ours, env=None, **kwargs):
     command = [python, "-m", "multiprocessing_rs", "run", *args] if ours else [python, *args]
     kwargs.setdefault("stdin", subprocess.DEVNULL)
     return subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+class Peer:
+    """A script started with `popen_python` that reports one JSON document per stdout line.
+    `event()` waits for the next one, `finish()` for the exit status; neither waits forever,
+    and leaving the `with` block kills the process if it is still running."""
+
+    def __init__(self, version, args, *, ours):
+        self.proc = popen_python(version, args, ours=ours)
+        self.what = f"{'ours' if ours else 'stock'} {version} {' '.join(args)}"
+        self._lines = queue.Queue()
+        self._stderr = []
+        self._threads = [threading.Thread(target=self._pump, daemon=True),
+                         threading.Thread(target=lambda: self._stderr.append(self.proc.stderr.read()), daemon=True)]
+        for thread in self._threads:
+            thread.start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def stderr(self):
+        self._threads[1].join(5)
+        return "".join(self._stderr)
+
+    def event(self, timeout=30):
+        """The next JSON line."""
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            self.kill()
+            pytest.fail(f"no report within {timeout} s from {self.what}\n{self.stderr()}")
+        if line is None:
+            self.proc.wait(10)
+            pytest.fail(f"{self.what} exited ({self.proc.returncode}) without a report\n{self.stderr()}")
+        return json.loads(line)
+
+    def finish(self, timeout=30):
+        """Waits for the exit and returns the status."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"{self.what} did not exit within {timeout} s\n{self.stderr()}")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.kill()
