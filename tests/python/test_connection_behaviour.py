@@ -162,6 +162,8 @@ BATTERY = textwrap.dedent(
         grid = memoryview(bytearray(b"abcdefghijkl")).cast("B", (3, 4))
         m = mmap.mmap(-1, 16)
         m.write(b"mmap-contents!!!")
+        released = memoryview(b"gone")
+        released.release()
         buffers = {
             "bytes": b"plain", "empty bytes": b"", "bytearray": bytearray(b"mutable"),
             "memoryview": memoryview(b"view"), "memoryview slice": memoryview(b"0123456789")[2:5],
@@ -170,7 +172,7 @@ BATTERY = textwrap.dedent(
             "2-D int memoryview": memoryview(array.array("i", range(6))).cast("B").cast("i", (2, 3)),
             "ctypes int": ctypes.c_int(7), "ctypes int array": (ctypes.c_int * 3)(1, 2, 3),
             "ctypes char array": ctypes.create_string_buffer(b"abc", 4),
-            "str": "text", "int": 5, "None": None, "list": [1, 2],
+            "str": "text", "int": 5, "None": None, "list": [1, 2], "released memoryview": released,
         }
         for name, buf in buffers.items():
             s(f"{name}", lambda: wire(a, b, lambda c: c.send_bytes(buf)))
@@ -385,6 +387,34 @@ BATTERY = textwrap.dedent(
         s("bytes as object", lambda: (a.send_bytes(pickle.dumps([7])), b.recv()))
 
 
+    class Recording(mc.Connection):
+        """A subclass that hooks the private transport, as instrumentation code does."""
+
+        log = []
+
+        def _send_bytes(self, buf):
+            self.log.append(("send", bytes(buf)))
+            super()._send_bytes(buf)
+
+        def _recv_bytes(self, maxsize=None):
+            result = super()._recv_bytes(maxsize)
+            self.log.append(("recv", maxsize, None if result is None else result.getvalue()))
+            return result
+
+
+    @scenario
+    def subclass(s):
+        a, b = Pipe()
+        ra, rb = Recording(a._handle), Recording(b._handle)
+        a._handle = b._handle = None
+        s("send_bytes and recv_bytes", lambda: (ra.send_bytes(b"sub", 1), rb.recv_bytes()))
+        s("send and recv", lambda: (ra.send([1]), rb.recv()))
+        s("recv_bytes_into", lambda: (ra.send_bytes(b"into"), (lambda buf: (rb.recv_bytes_into(buf, 1), bytes(buf)))(bytearray(6))))
+        s("maxlength", lambda: (ra.send_bytes(b"toolong"), rb.recv_bytes(3)))
+        s("poll", lambda: (ra.poll(0), rb.send_bytes(b"p"), ra.poll(0), ra.recv_bytes()))
+        s("what the hooks saw", lambda: repr(Recording.log))
+
+
     @scenario
     def os_errors(s):
         a, b = Pipe()
@@ -503,7 +533,7 @@ BATTERY = textwrap.dedent(
 
 SCENARIOS = ["pipe_duplex", "pipe_simplex", "send_offset_and_size", "send_buffer_types", "wire_format",
              "recv_maxlength", "recv_bytes_into", "closed_connection", "end_of_file", "raw_frames",
-             "poll_behaviour", "objects", "os_errors", "signals"]
+             "poll_behaviour", "objects", "subclass", "os_errors", "signals"]
 
 _runs = {}
 
