@@ -24,6 +24,8 @@ _CHALLENGE = b"#CHALLENGE#"
 _WELCOME = b"#WELCOME#"
 _FAILURE = b"#FAILURE#"
 _DIGESTS = frozenset({"md5", "sha256", "sha384", "sha3_256", "sha3_384"})
+#: The longest timeout stock's poll(2)-based wait takes: 2**31 - 1 milliseconds, rounded down.
+_MAX_POLL_SECONDS = 2147483
 
 
 def patch(module):
@@ -116,7 +118,12 @@ def _patch_transport(Connection, ForkingPickler):
         return loads(native_recv(handle, None))
 
     def _poll(self, timeout):
-        if type(self) is Connection and (timeout is None or type(timeout) in (int, float)):
+        # Stock waits with poll(2) in whole milliseconds and raises OverflowError for a timeout
+        # beyond a C int of them (or infinite, or NaN), even with a message waiting: those go
+        # to stock, as does any timeout that is not a plain int or float.
+        if type(self) is Connection and (
+            timeout is None or (type(timeout) in (int, float) and timeout <= _MAX_POLL_SECONDS)
+        ):
             ready = native_poll(self._handle, timeout)
             if ready is not NotImplemented:
                 return ready

@@ -3,8 +3,10 @@ stock `_multiprocessing` or on ours in a separate interpreter."""
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 from interpreters import find_interpreters  # noqa: E402
+
 #: The installed package for interpreters other than the venv's (see the Makefile's build).
 PKG_DIR = Path(os.environ.get("MPRS_PKG_DIR", REPO / "build" / "pkg"))
 
@@ -24,13 +27,20 @@ def interpreter(version):
     return INTERPRETERS[version]
 
 
-def run_python(version, args, *, ours, env=None, timeout=120, **kwargs):
-    """Runs `python<version> ARGS` on the stock module (ours=False) or under the override
-    (ours=True: `python -m multiprocessing_rs run ARGS`). Returns the CompletedProcess."""
+def python_command(version, args, *, ours, env=None):
+    """The command line and environment that run `python<version> ARGS` on the stock module
+    (ours=False) or under the override (ours=True: `python -m multiprocessing_rs run ARGS`),
+    with the built package importable."""
     python = interpreter(version)
     environ = dict(os.environ if env is None else env)
     environ["PYTHONPATH"] = os.pathsep.join(p for p in [str(PKG_DIR), environ.get("PYTHONPATH", "")] if p)
     command = [python, "-m", "multiprocessing_rs", "run", *args] if ours else [python, *args]
+    return command, environ
+
+
+def run_python(version, args, *, ours, env=None, timeout=120, **kwargs):
+    """Runs :func:`python_command` to completion. Returns the CompletedProcess."""
+    command, environ = python_command(version, args, ours=ours, env=env)
     return subprocess.run(command, env=environ, capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
@@ -75,3 +85,67 @@ def no_leftover_semaphores():
     yield
     after = leftover_semaphores()
     assert after == before, f"semaphores left in /dev/shm: {sorted(set(after) - set(before))}"
+
+
+def popen_python(version, args, *, ours, env=None, **kwargs):
+    """`run_python`, started in the background: returns the Popen (text pipes for stdout and
+    stderr, and stdin unless given). The caller waits with a timeout and kills on failure."""
+    command, environ = python_command(version, args, ours=ours, env=env)
+    kwargs.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+class Peer:
+    """A script started with `popen_python` that reports one JSON document per stdout line.
+    `event()` waits for the next one, `finish()` for the exit status; neither waits forever,
+    and leaving the `with` block kills the process if it is still running."""
+
+    def __init__(self, version, args, *, ours):
+        self.proc = popen_python(version, args, ours=ours)
+        self.what = f"{'ours' if ours else 'stock'} {version} {' '.join(args)}"
+        self._lines = queue.Queue()
+        self._stderr = []
+        self._threads = [threading.Thread(target=self._pump, daemon=True),
+                         threading.Thread(target=lambda: self._stderr.append(self.proc.stderr.read()), daemon=True)]
+        for thread in self._threads:
+            thread.start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def stderr(self):
+        self._threads[1].join(5)
+        return "".join(self._stderr)
+
+    def event(self, timeout=30):
+        """The next JSON line."""
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            self.kill()
+            pytest.fail(f"no report within {timeout} s from {self.what}\n{self.stderr()}")
+        if line is None:
+            self.proc.wait(10)
+            pytest.fail(f"{self.what} exited ({self.proc.returncode}) without a report\n{self.stderr()}")
+        return json.loads(line)
+
+    def finish(self, timeout=30):
+        """Waits for the exit and returns the status."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"{self.what} did not exit within {timeout} s\n{self.stderr()}")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.kill()

@@ -32,8 +32,9 @@ extern "C" {
     fn PyBuffer_Release(view: *mut RawBuffer);
 }
 
-/// `PyBUF_SIMPLE`: a C-contiguous run of bytes, whatever the item type.
-const PYBUF_SIMPLE: c_int = 0;
+/// `PyBUF_ND`: a C-contiguous run of bytes, whatever the item type, with its shape (without it
+/// a `memoryview` reports every export as one-dimensional, and the caller could not tell).
+const PYBUF_ND: c_int = 0x0008;
 /// `PyBUF_WRITABLE`.
 const PYBUF_WRITABLE: c_int = 0x0001;
 
@@ -47,12 +48,12 @@ impl Buffer {
     /// The bytes of `obj`, read-only; `None` if it has no C-contiguous buffer (the exception is
     /// cleared: callers fall back to the stock code path, which raises the stock error).
     pub(crate) fn readable(obj: &Bound<'_, PyAny>) -> Option<Buffer> {
-        Self::get(obj, PYBUF_SIMPLE)
+        Self::get(obj, PYBUF_ND)
     }
 
     /// The bytes of `obj`, writable; `None` as for [`readable`](Self::readable).
     pub(crate) fn writable(obj: &Bound<'_, PyAny>) -> Option<Buffer> {
-        Self::get(obj, PYBUF_WRITABLE)
+        Self::get(obj, PYBUF_WRITABLE | PYBUF_ND)
     }
 
     fn get(obj: &Bound<'_, PyAny>, flags: c_int) -> Option<Buffer> {
@@ -83,12 +84,18 @@ impl Buffer {
         self.view.itemsize as usize
     }
 
+    /// The number of dimensions (0 for a scalar such as `ctypes.c_int`): the stock code indexes
+    /// and measures a `memoryview` by its first dimension, so only 1 means "a run of items".
+    pub(crate) fn ndim(&self) -> usize {
+        self.view.ndim as usize
+    }
+
     /// The buffer's bytes.
     pub(crate) fn as_slice(&self) -> &[u8] {
         if self.view.len == 0 {
             return &[];
         }
-        // SAFETY: a PyBUF_SIMPLE/WRITABLE export is `len` contiguous bytes at `buf`, valid and
+        // SAFETY: a PyBUF_ND (and WRITABLE) export is `len` C-contiguous bytes at `buf`, valid and
         // unmoved until PyBuffer_Release (in drop), which `&self` outlives.
         unsafe { std::slice::from_raw_parts(self.view.buf.cast(), self.view.len as usize) }
     }

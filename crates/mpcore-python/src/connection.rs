@@ -75,7 +75,9 @@ pub(crate) fn send_bytes(
     size: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
     let not_implemented = || Ok(py.NotImplemented());
-    let Some(buffer) = Buffer::readable(buf) else {
+    // Stock casts a buffer of wider items to bytes, but slices and frames a multi-dimensional
+    // (or 0-dimensional) buffer of single bytes by its first dimension: leave that to stock.
+    let Some(buffer) = Buffer::readable(buf).filter(|b| b.itemsize() != 1 || b.ndim() == 1) else {
         return not_implemented();
     };
     let Some(offset) = small_int(offset) else {
@@ -155,7 +157,9 @@ pub(crate) fn recv_bytes_into(
     buf: &Bound<'_, PyAny>,
     offset: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
-    let Some(mut buffer) = Buffer::writable(buf).filter(|b| b.itemsize() == 1) else {
+    // Stock counts the room of any other buffer in items of its first dimension: leave it to stock.
+    let Some(mut buffer) = Buffer::writable(buf).filter(|b| b.itemsize() == 1 && b.ndim() == 1)
+    else {
         return Ok(py.NotImplemented());
     };
     let Some(offset) = small_int(offset) else {
