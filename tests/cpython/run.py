@@ -95,6 +95,13 @@ class Run:
             report = {"module": None, "tests": {}, "crashed": problem or f"exit status {proc.returncode}, no report"}
         report["wall"] = round(time.monotonic() - started, 1)
         report["strays"] = strays
+        # The suite itself sometimes leaves a semaphore behind: remove what this run left,
+        # and keep the record (which test it appeared after) for the summary.
+        for name in report.get("semaphores_left", {}):
+            try:
+                os.unlink(os.path.join("/dev/shm", name))
+            except OSError:
+                pass
         if problem:
             report["crashed"] = problem
         return report
@@ -227,6 +234,9 @@ def main():
             details.append(ours["tests"][test]["detail"] or "")
     for line in details:
         print(line)
+    for (version, method, side), report in sorted(reports.items()):
+        for name, test in report.get("semaphores_left", {}).items():
+            print(f"{version} {method} {side}: left /dev/shm/{name} (appeared after {test}); removed")
     strays = sum(r.get("strays", 0) for r in reports.values())
     if strays:
         print(f"cpython-test: {strays} process(es) were still running after their suite ended (killed)")

@@ -17,13 +17,32 @@ import traceback
 import unittest
 
 
+def semaphores(prefix):
+    """The named semaphores in /dev/shm whose names start with ``prefix`` (``/mp-...``)."""
+    stem = "sem." + prefix.lstrip("/")
+    try:
+        return {name for name in os.listdir("/dev/shm") if name.startswith(stem)}
+    except OSError:
+        return set()
+
+
 class RecordingResult(unittest.TextTestResult):
-    """A text result that also keeps every outcome by test id."""
+    """A text result that also keeps every outcome by test id, and which test left each named
+    semaphore of this run (see ``SEM_PREFIX``) in /dev/shm."""
+
+    sem_prefix = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.outcomes = {}
         self._started = {}
+        self.created_by = {}
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        if self.sem_prefix:
+            for name in semaphores(self.sem_prefix) - set(self.created_by):
+                self.created_by[name] = test.id()
 
     def startTest(self, test):
         self._started[test.id()] = time.perf_counter()
@@ -102,6 +121,13 @@ def main():
     args = parser.parse_args()
 
     os.environ["MPRS_CPYTHON_START_METHOD"] = args.method
+    # Semaphores of this run get names of their own (children inherit the prefix), so that
+    # what the run leaves in /dev/shm can be told from other runs' and cleaned up.
+    import multiprocessing
+
+    sem_prefix = f"/mp-{args.method[:2]}{os.getpid()}"
+    multiprocessing.current_process()._config["semprefix"] = sem_prefix
+    RecordingResult.sem_prefix = sem_prefix
     if args.timeout:
         apply_timeout(args.timeout)
     import cpython_suite
@@ -120,10 +146,10 @@ def main():
     runner = unittest.TextTestRunner(stream=sys.stderr, verbosity=2, resultclass=RecordingResult)
     try:
         result = runner.run(suite)
-        outcomes = result.outcomes
+        outcomes, created_by = result.outcomes, result.created_by
         crashed = None
     except BaseException:  # the run itself died: report it rather than lose the file
-        outcomes, crashed = {}, traceback.format_exc()
+        outcomes, created_by, crashed = {}, {}, traceback.format_exc()
     report = {
         "python": sys.version.split()[0],
         "method": args.method,
@@ -131,6 +157,9 @@ def main():
         "seconds": round(time.perf_counter() - started, 1),
         "crashed": crashed,
         "tests": outcomes,
+        "sem_prefix": sem_prefix,
+        # Semaphores still in /dev/shm when the suite ended, and the test after which each appeared.
+        "semaphores_left": {name: created_by.get(name) for name in sorted(semaphores(sem_prefix))},
     }
     with open(args.out, "w") as out:
         json.dump(report, out, indent=1)
