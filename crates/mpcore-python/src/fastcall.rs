@@ -82,19 +82,82 @@ pub(crate) trait FastMethod {
     const CONVENTION: Convention;
     /// The method body. `slf` is an instance of the class the descriptor was made for.
     fn call<'py>(slf: Borrowed<'_, 'py, PyAny>, args: FastArgs<'_, 'py>) -> PyResult<Py<PyAny>>;
+    /// The method called with no arguments at all, the hot case of `acquire()` and
+    /// `release()`. Same as `call` with no arguments unless a method has a shorter way.
+    #[inline(always)]
+    fn call_bare<'py>(slf: Borrowed<'_, 'py, PyAny>) -> PyResult<Py<PyAny>> {
+        Self::call(
+            slf,
+            FastArgs {
+                py: slf.py(),
+                args: &[],
+                nargs: 0,
+                kwnames: None,
+            },
+        )
+    }
 }
 
-unsafe extern "C" fn trampoline<M: FastMethod>(
-    slf: *mut ffi::PyObject,
-    args: *const *mut ffi::PyObject,
-    nargsf: ffi::Py_ssize_t,
-    kwnames: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
+/// Runs a method body with panics caught, and turns its result into what the interpreter
+/// expects: a new reference, or NULL with the exception set.
+#[inline(always)]
+fn finish<'py>(py: Python<'py>, body: impl FnOnce() -> PyResult<Py<PyAny>>) -> *mut ffi::PyObject {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => value.into_ptr(),
+        Ok(Err(err)) => raise(py, err),
+        Err(payload) => raise_panic(py, payload),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn raise(py: Python<'_>, err: PyErr) -> *mut ffi::PyObject {
+    err.restore(py);
+    std::ptr::null_mut()
+}
+
+#[cold]
+#[inline(never)]
+fn raise_panic(py: Python<'_>, payload: Box<dyn std::any::Any + Send>) -> *mut ffi::PyObject {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic from Rust code".to_owned());
+    PanicException::new_err((message,)).restore(py);
+    std::ptr::null_mut()
+}
+
+/// The body of every trampoline for a call without arguments: kept small, so that the hot calls
+/// pay for no argument handling and no register saves they do not need.
+///
+/// # Safety
+/// `slf` is the live instance the method was called on, by the interpreter, with the GIL held.
+#[inline(always)]
+unsafe fn call_bare<M: FastMethod>(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: the interpreter calls methods with the GIL held (attached thread), and nothing
     // derived from this token outlives the call.
     let py = unsafe { Python::assume_attached() };
-    // The high bit is PY_VECTORCALL_ARGUMENTS_OFFSET, a flag, not part of the count.
-    let nargs = (nargsf as usize) & !(1usize << (usize::BITS - 1));
+    // SAFETY: `slf` is the live instance the method was called on.
+    let slf = unsafe { Borrowed::from_ptr(py, slf) };
+    finish(py, || M::call_bare(slf))
+}
+
+/// A call with arguments: gathers them into [`FastArgs`]. Out of line, away from the hot path.
+///
+/// # Safety
+/// The vectorcall contract: `slf` is live, `args` holds `nargs` positional values followed by
+/// one value per name in `kwnames` (a tuple, or NULL for none), all alive for the call, and the
+/// GIL is held.
+#[inline(never)]
+unsafe fn call_with_args<M: FastMethod>(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: usize,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: as in `call_bare`.
+    let py = unsafe { Python::assume_attached() };
     let nkw = if kwnames.is_null() {
         0
     } else {
@@ -120,23 +183,23 @@ unsafe extern "C" fn trampoline<M: FastMethod>(
     };
     // SAFETY: `slf` is the live instance the method was called on.
     let slf = unsafe { Borrowed::from_ptr(py, slf) };
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| M::call(slf, fast_args)));
-    match result {
-        Ok(Ok(value)) => value.into_ptr(),
-        Ok(Err(err)) => {
-            err.restore(py);
-            std::ptr::null_mut()
-        }
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic from Rust code".to_owned());
-            PanicException::new_err((message,)).restore(py);
-            std::ptr::null_mut()
-        }
+    finish(py, || M::call(slf, fast_args))
+}
+
+unsafe extern "C" fn trampoline<M: FastMethod>(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargsf: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // The high bit is PY_VECTORCALL_ARGUMENTS_OFFSET, a flag, not part of the count.
+    let nargs = (nargsf as usize) & !(1usize << (usize::BITS - 1));
+    if nargs == 0 && kwnames.is_null() {
+        // SAFETY: the interpreter's call: `slf` is live and the GIL held.
+        return unsafe { call_bare::<M>(slf) };
     }
+    // SAFETY: the interpreter's vectorcall, passed on as it came.
+    unsafe { call_with_args::<M>(slf, args, nargs, kwnames) }
 }
 
 unsafe extern "C" fn trampoline_positional<M: FastMethod>(
@@ -152,8 +215,8 @@ unsafe extern "C" fn trampoline_noargs<M: FastMethod>(
     slf: *mut ffi::PyObject,
     _unused: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: same contract as `trampoline`, with no arguments at all.
-    unsafe { trampoline::<M>(slf, std::ptr::null(), 0, std::ptr::null_mut()) }
+    // SAFETY: the interpreter's METH_NOARGS call: `slf` is live and the GIL held.
+    unsafe { call_bare::<M>(slf) }
 }
 
 /// The method descriptor for `M` on `cls`: what a `#[classattr]` returns to install it.

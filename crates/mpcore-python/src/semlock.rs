@@ -82,6 +82,17 @@ impl PySemLock {
         }
     }
 
+    /// `acquire()` and `__enter__()`, the hottest calls: a blocking acquire without a timeout,
+    /// whose non-blocking first try is all that is inlined (the owner's re-acquire of a
+    /// recursive mutex comes first inside it, as in stock).
+    #[inline(always)]
+    fn acquire_blocking(&self, py: Python<'_>) -> PyResult<bool> {
+        match self.inner.try_acquire() {
+            Ok(true) => Ok(true),
+            first_try => self.acquire_slow(py, first_try.map(|_| ()), true, None),
+        }
+    }
+
     /// The rest of an acquire once the first try did not get a unit (or was interrupted): on
     /// `EINTR` run the signal handlers (an exception from them ends the call) and go on; wait
     /// without the GIL, every retry for the same deadline.
@@ -377,6 +388,13 @@ impl FastMethod for Acquire {
         };
         Ok(PyBool::new(py, acquired).to_owned().into_any().unbind())
     }
+
+    #[inline(always)]
+    fn call_bare<'py>(slf: Borrowed<'_, 'py, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let acquired = semlock(slf).acquire_blocking(py)?;
+        Ok(PyBool::new(py, acquired).to_owned().into_any().unbind())
+    }
 }
 
 /// `__exit__(exc_type=None, exc_value=None, exc_tb=None, /)`: releases; a vectorcall method
@@ -410,6 +428,11 @@ impl FastMethod for Release {
     fn call<'py>(slf: Borrowed<'_, 'py, PyAny>, _: FastArgs<'_, 'py>) -> PyResult<Py<PyAny>> {
         release(slf)
     }
+
+    #[inline(always)]
+    fn call_bare<'py>(slf: Borrowed<'_, 'py, PyAny>) -> PyResult<Py<PyAny>> {
+        release(slf)
+    }
 }
 
 /// `__enter__()`: a blocking acquire, as `with lock:` does.
@@ -421,23 +444,39 @@ impl FastMethod for Enter {
     const CONVENTION: Convention = Convention::NoArgs;
 
     fn call<'py>(slf: Borrowed<'_, 'py, PyAny>, _: FastArgs<'_, 'py>) -> PyResult<Py<PyAny>> {
+        Self::call_bare(slf)
+    }
+
+    #[inline(always)]
+    fn call_bare<'py>(slf: Borrowed<'_, 'py, PyAny>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        let acquired = semlock(slf).acquire_impl(py, true, None)?;
+        let acquired = semlock(slf).acquire_blocking(py)?;
         Ok(PyBool::new(py, acquired).to_owned().into_any().unbind())
     }
 }
 
 /// The `SemLock` behind `self` of a method descriptor made for this class.
+#[inline(always)]
 fn semlock<'a>(slf: Borrowed<'a, '_, PyAny>) -> &'a PySemLock {
     // SAFETY: the descriptors are made for SemLock, and CPython checks `self` against the
     // descriptor's type before calling the method.
     unsafe { slf.cast_unchecked::<PySemLock>() }.get()
 }
 
+/// `release()`, `__exit__()`: the release inline, the error out of line.
+#[inline(always)]
 fn release(slf: Borrowed<'_, '_, PyAny>) -> PyResult<Py<PyAny>> {
     let py = slf.py();
-    semlock(slf).inner.release().map_err(py_err(py))?;
-    Ok(py.None())
+    match semlock(slf).inner.release() {
+        Ok(()) => Ok(py.None()),
+        Err(err) => Err(release_error(py, err)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn release_error(py: Python<'_>, err: Error) -> PyErr {
+    to_py(py, err)
 }
 
 /// Makes `SemLock` an immutable type, as stock's is (`Py_TPFLAGS_IMMUTABLETYPE`): its attributes

@@ -186,6 +186,7 @@ impl SemLock {
     }
 
     /// Whether the calling thread holds this object: it acquired last and the count is positive.
+    #[inline(always)]
     pub fn is_mine(&self) -> bool {
         self.count.get() > 0
             && self.last_tid.load(Ordering::Relaxed) == RawSemaphore::current_thread_id()
@@ -228,6 +229,7 @@ impl SemLock {
 
     /// The non-blocking half of an acquire: a recursive re-acquire by the owner (no system call),
     /// or one `sem_trywait`. `Ok(false)` if the semaphore is at zero.
+    #[inline(always)]
     pub fn try_acquire(&self) -> Result<bool> {
         if self.try_reacquire() {
             return Ok(true);
@@ -240,6 +242,7 @@ impl SemLock {
 
     /// The owner's re-acquire of a recursive mutex it holds, which needs no system call;
     /// `false` (and nothing done) in every other case.
+    #[inline(always)]
     pub fn try_reacquire(&self) -> bool {
         if self.kind == Kind::RecursiveMutex && self.is_mine() {
             self.count.add(1);
@@ -272,6 +275,7 @@ impl SemLock {
     }
 
     /// Records an acquire by the calling thread; always `true`, for the callers' convenience.
+    #[inline(always)]
     fn note_acquired(&self) -> bool {
         self.count.add(1);
         self.last_tid
@@ -286,6 +290,7 @@ impl SemLock {
     /// `maxvalue` ([`Error::ReleasedTooManyTimes`]), as far as the platform can tell: macOS
     /// checks only `maxvalue == 1`, and on Windows the kernel enforces the `maxvalue` given at
     /// creation.
+    #[inline(always)]
     pub fn release(&self) -> Result<()> {
         if self.kind == Kind::RecursiveMutex {
             if !self.is_mine() {

@@ -172,6 +172,7 @@ impl Backend for RawSemaphore {
     }
 
     /// `sem_trywait`: `Ok(true)` if a unit was taken, `Ok(false)` if the value was zero.
+    #[inline]
     fn try_wait(&self) -> Result<bool> {
         // SAFETY: `self.sem` is open (see `wait_forever`).
         if unsafe { libc::sem_trywait(self.sem.as_ptr()) } == 0 {
@@ -193,6 +194,7 @@ impl Backend for RawSemaphore {
     }
 
     /// `sem_post`: adds one unit and wakes a waiter.
+    #[inline]
     fn post(&self) -> Result<()> {
         // SAFETY: `self.sem` is open (see `wait_forever`).
         if unsafe { libc::sem_post(self.sem.as_ptr()) } == 0 {
@@ -204,6 +206,7 @@ impl Backend for RawSemaphore {
 
     /// `sem_getvalue`, as the kernel reports it (may be negative on some systems).
     #[cfg(not(target_vendor = "apple"))]
+    #[inline]
     fn value(&self) -> Result<i32> {
         let mut value: libc::c_int = 0;
         // SAFETY: `self.sem` is open and `value` is a valid place for the result.
@@ -216,6 +219,7 @@ impl Backend for RawSemaphore {
 
     /// macOS's `sem_getvalue` fails with `ENOSYS` for named semaphores: no value.
     #[cfg(target_vendor = "apple")]
+    #[inline]
     fn value(&self) -> Result<i32> {
         Err(Error::ValueUnavailable)
     }
@@ -234,6 +238,7 @@ impl Backend for RawSemaphore {
 
     /// `pthread_self()`: the value CPython's `threading.get_ident()` returns, so ownership
     /// means the same in both.
+    #[inline]
     fn current_thread_id() -> u64 {
         // SAFETY: pthread_self has no preconditions and cannot fail.
         unsafe { libc::pthread_self() as u64 }
