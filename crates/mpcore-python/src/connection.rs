@@ -143,6 +143,7 @@ pub(crate) fn recv_bytes(
     }
     let mut bytes = FreshBytes::new(py, len)?;
     let dest = bytes.contents();
+    mpcore::prepare_fresh_buffer(dest);
     blocking(py, || state.recv_payload_into(fd, dest))?;
     Ok(bytes.into_any())
 }

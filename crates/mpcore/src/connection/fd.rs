@@ -86,6 +86,26 @@ pub(super) fn write_two(fd: BorrowedFd<'_>, first: &[u8], second: &[u8]) -> io::
 
 /// `poll(2)` for `POLLIN`: whether `fd` became ready (readable, end of file, or an error)
 /// within `timeout` (`None`: wait as long as it takes).
+/// `madvise(MADV_HUGEPAGE)` (Linux) on the 2 MiB-aligned middle of `buf`, so that the kernel
+/// backs the pages a large receive faults in with huge pages: 32 faults for 64 MiB instead of
+/// 16,384. Memory is still committed only as it is written, one 2 MiB page at a time. Advice
+/// only: where it cannot be taken (another kernel setting, memory that is not anonymous) the
+/// error is ignored and nothing changes.
+#[cfg(target_os = "linux")]
+pub(super) fn advise_huge_pages(buf: &mut [MaybeUninit<u8>]) {
+    const HUGE: usize = 2 << 20;
+    let start = (buf.as_mut_ptr() as usize).next_multiple_of(HUGE);
+    let end = (buf.as_mut_ptr() as usize + buf.len()) & !(HUGE - 1);
+    if end > start {
+        // SAFETY: [start, end) lies inside `buf`, memory this process owns; MADV_HUGEPAGE only
+        // changes how future page faults there are served, never the contents.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn advise_huge_pages(_buf: &mut [MaybeUninit<u8>]) {}
+
 pub(super) fn poll_readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<bool> {
     let mut pollfd = libc::pollfd {
         fd: fd.as_raw_fd(),

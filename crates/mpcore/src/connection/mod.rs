@@ -12,6 +12,7 @@ mod listener;
 mod recv;
 mod send;
 
+use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -191,6 +192,15 @@ impl Connection {
 /// caller owns, such as a Python `Connection`'s. A signal fails it with [`Error::Interrupted`].
 pub fn poll_readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> Result<bool> {
     fd::poll_readable(fd, timeout).map_err(Error::from_os)
+}
+
+/// Prepares a large buffer that has just been allocated and is about to receive a message:
+/// on Linux, asks for huge pages, which makes filling fresh memory several times cheaper (a
+/// page fault per 2 MiB instead of per 4 KiB). For buffers under 4 MiB it does nothing.
+pub fn prepare_fresh_buffer(buf: &mut [MaybeUninit<u8>]) {
+    if buf.len() >= 4 << 20 {
+        fd::advise_huge_pages(buf);
+    }
 }
 
 /// The raw descriptor, or `-1` once closed (`AsRawFd` cannot fail; see
