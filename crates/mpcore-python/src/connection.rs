@@ -47,6 +47,75 @@ fn without_gil<T: Send>(
     }
 }
 
+/// Messages up to this size are first moved without waiting and with the GIL held (the
+/// `try_` methods of the states): when the peer's data or the socket's room is already there,
+/// as it is in a busy stream, the call then never gives up the GIL, which costs more than the
+/// transfer itself for small messages. Only what cannot move at once waits, without the GIL.
+/// Larger payloads go straight to the waiting path, so no long copy holds the GIL.
+const NOWAIT_LIMIT: usize = 64 << 10;
+
+/// Whether this thread should try its next header read without waiting.
+///
+/// Unlike a payload (which follows its header in the same write) or a send (which waits only
+/// on a full socket), a message's header has often not arrived yet: a receiver that keeps up
+/// with its peer, or waits for a reply, would pay a failed system call on top of every wait.
+/// So after a try that found nothing, the next tries are skipped, twice as many after each
+/// further miss (up to 64); the first try that finds data there restores trying every time.
+/// A busy stream thus never gives up the GIL, and a waiting receiver wastes at most one call
+/// in 64.
+mod header_hint {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// (tries still to skip, how many to skip after the next miss).
+        static SKIP: Cell<(u8, u8)> = const { Cell::new((0, 0)) };
+    }
+
+    /// Whether to try now (consumes one skipped try otherwise).
+    pub(super) fn should_try() -> bool {
+        SKIP.with(|skip| {
+            let (left, next) = skip.get();
+            if left == 0 {
+                return true;
+            }
+            skip.set((left - 1, next));
+            false
+        })
+    }
+
+    /// Records how a try went.
+    pub(super) fn tried(found_data: bool) {
+        SKIP.with(|skip| {
+            let (_, next) = skip.get();
+            skip.set(if found_data {
+                (0, 0)
+            } else {
+                let next = next.clamp(1, 64);
+                (next, next * 2)
+            })
+        });
+    }
+}
+
+/// One step of a send or receive on `state`: first `try_op` with the GIL held if `try_first`,
+/// and if that could not finish without waiting (a resumable error: the state keeps what
+/// moved), `op` without the GIL, as [`without_gil`] runs it.
+fn attempt<S: Send, T: Send>(
+    py: Python<'_>,
+    state: &mut S,
+    try_first: bool,
+    try_op: impl FnOnce(&mut S) -> Result<T, Error>,
+    mut op: impl FnMut(&mut S) -> Result<T, Error> + Send,
+) -> PyResult<Result<T, Error>> {
+    if try_first {
+        match try_op(state) {
+            Err(err) if err.is_resumable() => {}
+            done => return Ok(done),
+        }
+    }
+    without_gil(py, || op(state))
+}
+
 /// [`without_gil`], with `op`'s own errors raised as their Python exceptions.
 fn blocking<T: Send>(py: Python<'_>, op: impl FnMut() -> Result<T, Error> + Send) -> PyResult<T> {
     without_gil(py, op)?.map_err(|err| to_py(py, err))
@@ -108,7 +177,14 @@ pub(crate) fn send_bytes(
     let payload = &buffer.as_slice()[offset as usize..(offset + size) as usize];
     let fd = borrow_fd(fd);
     let mut state = SendState::new();
-    blocking(py, || state.send(fd, payload))?;
+    attempt(
+        py,
+        &mut state,
+        payload.len() <= NOWAIT_LIMIT,
+        |s| s.try_send(fd, payload),
+        |s| s.send(fd, payload),
+    )?
+    .map_err(|err| to_py(py, err))?;
     Ok(py.None())
 }
 
@@ -132,7 +208,8 @@ pub(crate) fn recv_bytes(
     };
     let fd = borrow_fd(fd);
     let mut state = RecvState::new();
-    let len = match without_gil(py, || state.recv_header(fd, maxlength))? {
+    let header = read_header(py, &mut state, fd, maxlength)?;
+    let len = match header {
         Ok(len) => len,
         Err(Error::BadMessageLength) => return Ok(py.None()),
         Err(err) => return Err(to_py(py, err)),
@@ -144,7 +221,7 @@ pub(crate) fn recv_bytes(
     let mut bytes = FreshBytes::new(py, len)?;
     let dest = bytes.contents();
     mpcore::prepare_fresh_buffer(dest);
-    blocking(py, || state.recv_payload_into(fd, dest))?;
+    receive_payload(py, &mut state, fd, dest)?;
     Ok(bytes.into_any())
 }
 
@@ -175,7 +252,7 @@ pub(crate) fn recv_bytes_into(
     }
     let fd = borrow_fd(fd);
     let mut state = RecvState::new();
-    let len = blocking(py, || state.recv_header(fd, None))?;
+    let len = read_header(py, &mut state, fd, None)?.map_err(|err| to_py(py, err))?;
     if len as i64 > room - offset {
         let message = blocking(py, || state.recv(fd, None))?;
         return Ok(PyBytes::new(py, &message).into_any().unbind());
@@ -184,8 +261,53 @@ pub(crate) fn recv_bytes_into(
     // SAFETY: initialised bytes are valid `MaybeUninit<u8>`s, and only initialised bytes are
     // written through the cast slice.
     let dest: &mut [MaybeUninit<u8>] = unsafe { &mut *(dest as *mut [u8] as *mut _) };
-    blocking(py, || state.recv_payload_into(fd, dest))?;
+    receive_payload(py, &mut state, fd, dest)?;
     Ok(len.into_pyobject(py)?.into_any().unbind())
+}
+
+/// The next message's header: its payload length, checked against `maxlength`. Tried without
+/// waiting first when [`header_hint`] says it is worth it.
+fn read_header(
+    py: Python<'_>,
+    state: &mut RecvState,
+    fd: BorrowedFd<'_>,
+    maxlength: Option<usize>,
+) -> PyResult<Result<usize, Error>> {
+    let try_first = header_hint::should_try();
+    let mut found = None;
+    let result = attempt(
+        py,
+        state,
+        try_first,
+        |s| {
+            let header = s.try_recv_header(fd, maxlength);
+            found = Some(!matches!(&header, Err(err) if err.is_resumable()));
+            header
+        },
+        |s| s.recv_header(fd, maxlength),
+    );
+    if let Some(found) = found {
+        header_hint::tried(found);
+    }
+    result
+}
+
+/// The payload of the message whose header `state` has read, into `dest` (of its length).
+fn receive_payload(
+    py: Python<'_>,
+    state: &mut RecvState,
+    fd: BorrowedFd<'_>,
+    dest: &mut [MaybeUninit<u8>],
+) -> PyResult<()> {
+    let try_first = dest.len() <= NOWAIT_LIMIT;
+    attempt(
+        py,
+        &mut (state, dest),
+        try_first,
+        |(s, d)| s.try_recv_payload_into(fd, d),
+        |(s, d)| s.recv_payload_into(fd, d),
+    )?
+    .map_err(|err| to_py(py, err))
 }
 
 /// `Connection._poll(timeout)`: whether a message (or end of file) can be read within `timeout`

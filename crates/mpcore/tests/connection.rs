@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::time::{Duration, Instant};
 
@@ -481,4 +481,78 @@ fn a_receive_into_the_callers_buffer_tells_eof_inside_a_payload() {
             "a failed message leaves the state ready for the next"
         );
     }
+}
+
+/// The wait-free tries a binding makes while it holds a lock of its own (Python's GIL): they
+/// move only what is already there, say `WouldBlock` otherwise, and the blocking calls then
+/// carry on from the same state without losing or repeating a byte. On a blocking pipe and a
+/// blocking socket alike, whose flags they must not touch.
+#[cfg(target_os = "linux")]
+#[test]
+fn wait_free_tries_move_only_what_is_there_and_the_blocking_calls_go_on() {
+    use std::mem::MaybeUninit;
+    use std::os::fd::AsFd;
+
+    fn would_block<T: std::fmt::Debug>(result: Result<T, Error>) -> bool {
+        matches!(&result, Err(Error::Os(e)) if e.kind() == std::io::ErrorKind::WouldBlock)
+            && result.as_ref().unwrap_err().is_resumable()
+    }
+
+    let (reader, writer) = pipe(false).unwrap();
+    let (sock_a, mut sock_b) = UnixStream::pair().unwrap();
+    let sock_a = OwnedFd::from(sock_a);
+    for fd in [reader.as_fd().unwrap(), sock_a.as_fd()] {
+        let mut state = RecvState::new();
+        assert!(
+            would_block(state.try_recv_header(fd, None)),
+            "nothing there yet"
+        );
+        // Half a header arrives: the try keeps it and waits for the rest.
+        if fd.as_raw_fd() == sock_a.as_raw_fd() {
+            sock_b.write_all(&hex("0000")).unwrap();
+        } else {
+            writer.send_bytes(b"hello").unwrap(); // a whole frame through the pipe instead
+        }
+        let len = match state.try_recv_header(fd, None) {
+            Ok(len) => len,
+            other => {
+                assert!(would_block(other));
+                sock_b.write_all(&hex("0005 6865")).unwrap();
+                state.try_recv_header(fd, None).unwrap()
+            }
+        };
+        assert_eq!(len, 5);
+        let mut dest = [MaybeUninit::<u8>::uninit(); 5];
+        if fd.as_raw_fd() == sock_a.as_raw_fd() {
+            assert!(
+                would_block(state.try_recv_payload_into(fd, &mut dest)),
+                "3 bytes missing"
+            );
+            sock_b.write_all(b"llo").unwrap();
+            state.recv_payload_into(fd, &mut dest).unwrap();
+        } else {
+            state.try_recv_payload_into(fd, &mut dest).unwrap();
+        }
+        // SAFETY: a successful receive initialised all of `dest`.
+        let got: Vec<u8> = dest.iter().map(|b| unsafe { b.assume_init() }).collect();
+        assert_eq!(got, b"hello");
+    }
+
+    // A send that does not fit the socket's room writes what fits, says WouldBlock, and the
+    // blocking send finishes the same frame once the peer reads.
+    let payload = vec![7u8; 4 << 20];
+    let mut state = SendState::new();
+    assert!(would_block(state.try_send(sock_a.as_fd(), &payload)));
+    assert!(state.in_progress(), "part of the frame went out");
+    let reader_thread = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        sock_b.read_to_end(&mut all).unwrap();
+        all
+    });
+    state.send(sock_a.as_fd(), &payload).unwrap();
+    drop(sock_a);
+    let wire = reader_thread.join().unwrap();
+    assert_eq!(&wire[..4], &hex("00400000")[..]);
+    assert_eq!(wire.len(), 4 + payload.len());
+    assert!(wire[4..].iter().all(|&b| b == 7));
 }

@@ -1,14 +1,17 @@
 //! The system calls of the connection area on raw descriptors, and its only unsafe code.
 //!
 //! Each function wraps one call (`read(2)`, `write(2)`, `writev(2)`, `poll(2)`, `pipe(2)`,
-//! `accept(2)`, `listen(2)`) and reports its error as is: nothing here retries `EINTR`, so a
-//! signal always reaches the caller as [`io::ErrorKind::Interrupted`].
+//! `accept(2)`, `listen(2)`, and on Linux `preadv2(2)`/`pwritev2(2)` with `RWF_NOWAIT`) and
+//! reports its error as is: nothing here retries `EINTR`, so a signal always reaches the
+//! caller as [`io::ErrorKind::Interrupted`].
 
 use std::io;
 use std::mem::MaybeUninit;
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
 use std::os::fd::AsFd;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+#[cfg(target_os = "linux")]
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Converts a `-1`-on-error return value into the errno it left.
@@ -20,12 +23,27 @@ fn check(rc: isize) -> io::Result<usize> {
 /// transfers at most `0x7ffff000` bytes per call anyway.
 const MAX_IO: usize = isize::MAX as usize;
 
-/// `read(2)` into `buf`; `Ok(0)` is end of file.
-pub(super) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
-    let len = buf.len().min(MAX_IO);
-    // SAFETY: `buf` is valid for writes of `len` bytes and `fd` is open for the borrow.
-    let rc = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len) };
-    check(rc)
+/// Whether a transfer may wait for the peer (a plain blocking call) or must take only what
+/// can move at once: data already there to read, room already there to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Wait {
+    /// `read(2)`/`write(2)`: blocks on a blocking descriptor.
+    Yes,
+    /// `preadv2`/`pwritev2` with `RWF_NOWAIT` (Linux 4.14+, pipes since 5.x): fails with
+    /// `WouldBlock` instead of waiting, without touching the descriptor's flags (which other
+    /// processes share). Where that is not available, every call is `WouldBlock`, and callers
+    /// go on with [`Wait::Yes`].
+    No,
+}
+
+/// `read(2)` into `buf`, or with [`Wait::No`] only what has arrived; `Ok(0)` is end of file.
+pub(super) fn read(fd: BorrowedFd<'_>, buf: &mut [u8], wait: Wait) -> io::Result<usize> {
+    // SAFETY: initialised bytes are valid `MaybeUninit<u8>`, and the call only writes bytes.
+    read_uninit(
+        fd,
+        unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) },
+        wait,
+    )
 }
 
 /// `read(2)` of at most `max` bytes into the spare capacity of `buf`, which grows by what
@@ -46,27 +64,127 @@ pub(super) fn read_into_spare(
     Ok(n)
 }
 
-/// `read(2)` into possibly uninitialised memory (such as a fresh Python `bytes` object);
-/// `Ok(0)` is end of file. The first `n` bytes of `buf` are initialised when it returns `Ok(n)`.
-pub(super) fn read_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+/// `read(2)` into possibly uninitialised memory, or with [`Wait::No`] only what has arrived;
+/// `Ok(0)` is end of file. Bytes `..n` of `buf` are initialised on `Ok(n)`.
+pub(super) fn read_uninit(
+    fd: BorrowedFd<'_>,
+    buf: &mut [MaybeUninit<u8>],
+    wait: Wait,
+) -> io::Result<usize> {
     let len = buf.len().min(MAX_IO);
-    // SAFETY: `buf` is valid for writes of `len` bytes (read(2) never reads from it, so it may
-    // be uninitialised) and `fd` is open for the borrow.
+    let iov = [libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: len,
+    }];
+    if wait == Wait::No {
+        // SAFETY: `iov` describes `len` writable bytes of `buf`.
+        return unsafe { nowait::readv(fd, &iov) };
+    }
+    // SAFETY: `buf` is valid for writes of `len` bytes (uninitialised memory may be written)
+    // and `fd` is open for the borrow.
     let rc = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len) };
     check(rc)
 }
 
+/// The wait-free transfers of [`Wait::No`].
+mod nowait {
+    use super::*;
+
+    /// Set once the kernel refused `RWF_NOWAIT` (too old, or a file type without it): from
+    /// then on wait-free attempts are skipped rather than paid for on every call.
+    #[cfg(target_os = "linux")]
+    static UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+
+    fn would_block() -> io::Error {
+        io::ErrorKind::WouldBlock.into()
+    }
+
+    /// `preadv2(fd, iov, -1, RWF_NOWAIT)`: reads what has arrived, at the current position.
+    ///
+    /// # Safety
+    /// Every `iovec` describes memory valid for writes for the duration of the call.
+    #[cfg(target_os = "linux")]
+    pub(super) unsafe fn readv(fd: BorrowedFd<'_>, iov: &[libc::iovec]) -> io::Result<usize> {
+        // SAFETY: the caller vouches for `iov`; `fd` is open for the borrow.
+        let call = || unsafe {
+            libc::preadv2(
+                fd.as_raw_fd(),
+                iov.as_ptr(),
+                iov.len() as libc::c_int,
+                -1,
+                libc::RWF_NOWAIT,
+            )
+        };
+        checked(call)
+    }
+
+    /// `pwritev2(fd, iov, -1, RWF_NOWAIT)`: writes what fits without waiting.
+    ///
+    /// # Safety
+    /// Every `iovec` describes memory valid for reads for the duration of the call.
+    #[cfg(target_os = "linux")]
+    pub(super) unsafe fn writev(fd: BorrowedFd<'_>, iov: &[libc::iovec]) -> io::Result<usize> {
+        // SAFETY: the caller vouches for `iov`; `fd` is open for the borrow.
+        let call = || unsafe {
+            libc::pwritev2(
+                fd.as_raw_fd(),
+                iov.as_ptr(),
+                iov.len() as libc::c_int,
+                -1,
+                libc::RWF_NOWAIT,
+            )
+        };
+        checked(call)
+    }
+
+    /// Runs `call` unless `RWF_NOWAIT` is known to be missing, and maps "not supported" to
+    /// `WouldBlock` (remembered), so that callers go on with a blocking call.
+    #[cfg(target_os = "linux")]
+    fn checked(call: impl FnOnce() -> isize) -> io::Result<usize> {
+        if UNSUPPORTED.load(Ordering::Relaxed) {
+            return Err(would_block());
+        }
+        check(call()).map_err(|err| match err.raw_os_error() {
+            Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL | libc::ESPIPE) => {
+                UNSUPPORTED.store(true, Ordering::Relaxed);
+                would_block()
+            }
+            _ => err,
+        })
+    }
+
+    /// No `RWF_NOWAIT` outside Linux: every wait-free attempt "would block".
+    ///
+    /// # Safety
+    /// None needed; the signature matches Linux's.
+    #[cfg(not(target_os = "linux"))]
+    pub(super) unsafe fn readv(_fd: BorrowedFd<'_>, _iov: &[libc::iovec]) -> io::Result<usize> {
+        Err(would_block())
+    }
+
+    /// See [`readv`].
+    ///
+    /// # Safety
+    /// None needed; the signature matches Linux's.
+    #[cfg(not(target_os = "linux"))]
+    pub(super) unsafe fn writev(_fd: BorrowedFd<'_>, _iov: &[libc::iovec]) -> io::Result<usize> {
+        Err(would_block())
+    }
+}
+
 /// `write(2)` of `buf`; returns how much was written, which may be less.
-pub(super) fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
-    let len = buf.len().min(MAX_IO);
-    // SAFETY: `buf` is valid for reads of `len` bytes and `fd` is open for the borrow.
-    let rc = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), len) };
-    check(rc)
+pub(super) fn write(fd: BorrowedFd<'_>, buf: &[u8], wait: Wait) -> io::Result<usize> {
+    write_two(fd, buf, &[], wait)
 }
 
 /// `writev(2)` of two buffers in one call (the header and its payload); returns how much was
 /// written in total, which may be less than both.
-pub(super) fn write_two(fd: BorrowedFd<'_>, first: &[u8], second: &[u8]) -> io::Result<usize> {
+pub(super) fn write_two(
+    fd: BorrowedFd<'_>,
+    first: &[u8],
+    second: &[u8],
+    wait: Wait,
+) -> io::Result<usize> {
     let second = &second[..second.len().min(MAX_IO - first.len().min(MAX_IO))];
     let iov = [
         libc::iovec {
@@ -78,9 +196,13 @@ pub(super) fn write_two(fd: BorrowedFd<'_>, first: &[u8], second: &[u8]) -> io::
             iov_len: second.len(),
         },
     ];
-    // SAFETY: both iovecs describe live, readable slices (writev never writes through
-    // `iov_base`), their total is at most `MAX_IO`, and `fd` is open for the borrow.
-    let rc = unsafe { libc::writev(fd.as_raw_fd(), iov.as_ptr(), 2) };
+    let iov = &iov[..if second.is_empty() { 1 } else { 2 }];
+    if wait == Wait::No {
+        // SAFETY: `iov` describes readable bytes of `first` and `second`, which outlive the call.
+        return unsafe { nowait::writev(fd, iov) };
+    }
+    // SAFETY: as above; `fd` is open for the borrow.
+    let rc = unsafe { libc::writev(fd.as_raw_fd(), iov.as_ptr(), iov.len() as libc::c_int) };
     check(rc)
 }
 

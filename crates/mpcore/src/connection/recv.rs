@@ -9,7 +9,7 @@
 use std::mem::{self, MaybeUninit};
 use std::os::fd::BorrowedFd;
 
-use super::fd;
+use super::fd::{self, Wait};
 use super::frame::{HeaderDecoder, MAX_HEADER_LEN};
 use crate::error::{Error, Result};
 
@@ -86,7 +86,29 @@ impl RecvState {
     /// a place of exactly that length and calls
     /// [`recv_payload_into`](Self::recv_payload_into). Resumable like [`recv`](Self::recv).
     pub fn recv_header(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<usize> {
-        let result = self.expected_len(fd, maxlength);
+        self.header_with(fd, maxlength, Wait::Yes)
+    }
+
+    /// [`recv_header`](Self::recv_header) without waiting: reads only the header bytes that
+    /// have already arrived, and fails with a `WouldBlock` OS error (resumable: what was read
+    /// is kept) if they are not the whole header. A caller that must give up a lock of its own
+    /// to wait (Python's GIL) tries this first with the lock held, and waits only if it fails.
+    /// On platforms without a wait-free read (anything but Linux) it always fails so.
+    pub fn try_recv_header(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        maxlength: Option<usize>,
+    ) -> Result<usize> {
+        self.header_with(fd, maxlength, Wait::No)
+    }
+
+    fn header_with(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        maxlength: Option<usize>,
+        wait: Wait,
+    ) -> Result<usize> {
+        let result = self.expected_len(fd, maxlength, wait);
         if matches!(&result, Err(err) if !err.is_resumable()) {
             *self = Self::new();
         }
@@ -105,8 +127,28 @@ impl RecvState {
         fd: BorrowedFd<'_>,
         dest: &mut [MaybeUninit<u8>],
     ) -> Result<()> {
+        self.payload_with(fd, dest, Wait::Yes)
+    }
+
+    /// [`recv_payload_into`](Self::recv_payload_into) without waiting: takes what has
+    /// arrived, and fails with a resumable `WouldBlock` OS error if that is not all of it
+    /// (then call either method again with the same `dest` to go on).
+    pub fn try_recv_payload_into(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        dest: &mut [MaybeUninit<u8>],
+    ) -> Result<()> {
+        self.payload_with(fd, dest, Wait::No)
+    }
+
+    fn payload_with(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        dest: &mut [MaybeUninit<u8>],
+        wait: Wait,
+    ) -> Result<()> {
         debug_assert_eq!(self.expected, Some(dest.len()), "call recv_header first");
-        let result = self.fill(fd, dest);
+        let result = self.fill(fd, dest, wait);
         match &result {
             Err(err) if err.is_resumable() => {}
             _ => *self = Self::new(),
@@ -114,9 +156,9 @@ impl RecvState {
         result
     }
 
-    fn fill(&mut self, fd: BorrowedFd<'_>, dest: &mut [MaybeUninit<u8>]) -> Result<()> {
+    fn fill(&mut self, fd: BorrowedFd<'_>, dest: &mut [MaybeUninit<u8>], wait: Wait) -> Result<()> {
         while self.filled < dest.len() {
-            let n = fd::read_uninit(fd, &mut dest[self.filled..]).map_err(Error::from_os)?;
+            let n = fd::read_uninit(fd, &mut dest[self.filled..], wait).map_err(Error::from_os)?;
             if n == 0 {
                 return Err(if self.filled == 0 {
                     Error::Eof
@@ -130,17 +172,22 @@ impl RecvState {
     }
 
     fn advance(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
-        let expected = self.expected_len(fd, maxlength)?;
+        let expected = self.expected_len(fd, maxlength, Wait::Yes)?;
         self.read_payload(fd, expected)?;
         Ok(mem::take(&mut self.payload))
     }
 
     /// The payload length: from an earlier call, or from the header, read now.
-    fn expected_len(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<usize> {
+    fn expected_len(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        maxlength: Option<usize>,
+        wait: Wait,
+    ) -> Result<usize> {
         if let Some(expected) = self.expected {
             return Ok(expected);
         }
-        let announced = self.read_header(fd)?;
+        let announced = self.read_header(fd, wait)?;
         let expected = usize::try_from(announced)
             .ok()
             .filter(|&len| maxlength.is_none_or(|max| len <= max))
@@ -149,14 +196,14 @@ impl RecvState {
     }
 
     /// Reads exactly the header's bytes, never into the payload.
-    fn read_header(&mut self, fd: BorrowedFd<'_>) -> Result<u64> {
+    fn read_header(&mut self, fd: BorrowedFd<'_>, wait: Wait) -> Result<u64> {
         let mut buf = [0; MAX_HEADER_LEN];
         loop {
             if let Some(len) = self.header.payload_len() {
                 return Ok(len);
             }
             let wanted = self.header.wanted();
-            let n = fd::read(fd, &mut buf[..wanted]).map_err(Error::from_os)?;
+            let n = fd::read(fd, &mut buf[..wanted], wait).map_err(Error::from_os)?;
             if n == 0 {
                 return Err(if self.header.at_read_boundary() {
                     Error::Eof

@@ -8,7 +8,7 @@
 use std::io;
 use std::os::fd::BorrowedFd;
 
-use super::fd;
+use super::fd::{self, Wait};
 use super::frame::{coalesce_with_header, Header};
 use crate::error::{Error, Result};
 
@@ -48,6 +48,19 @@ impl SendState {
     /// Short writes are continued until every byte is out. Any error other than a resumable one
     /// abandons the message (the peer then sees a truncated frame, as with CPython).
     pub fn send(&mut self, fd: BorrowedFd<'_>, payload: &[u8]) -> Result<()> {
+        self.send_with(fd, payload, Wait::Yes)
+    }
+
+    /// [`send`](Self::send) without waiting: writes what fits at once and fails with a
+    /// resumable `WouldBlock` OS error if that is not all (then call either method again with
+    /// the same payload to go on). A caller that must give up a lock of its own to wait
+    /// (Python's GIL) tries this first with the lock held. On platforms without a wait-free
+    /// write (anything but Linux) it always fails so, having written nothing.
+    pub fn try_send(&mut self, fd: BorrowedFd<'_>, payload: &[u8]) -> Result<()> {
+        self.send_with(fd, payload, Wait::No)
+    }
+
+    fn send_with(&mut self, fd: BorrowedFd<'_>, payload: &[u8], wait: Wait) -> Result<()> {
         let frame = match &mut self.frame {
             Some(frame) if frame.written > 0 => {
                 if frame.payload_len != payload.len() {
@@ -62,7 +75,7 @@ impl SendState {
                 written: 0,
             }),
         };
-        let result = frame.write_rest(fd, payload);
+        let result = frame.write_rest(fd, payload, wait);
         match &result {
             Err(err) if err.is_resumable() => {}
             _ => self.frame = None,
@@ -72,7 +85,7 @@ impl SendState {
 }
 
 impl Frame {
-    fn write_rest(&mut self, fd: BorrowedFd<'_>, payload: &[u8]) -> Result<()> {
+    fn write_rest(&mut self, fd: BorrowedFd<'_>, payload: &[u8], wait: Wait) -> Result<()> {
         let header = self.header.as_bytes();
         let together = coalesce_with_header(payload.len());
         loop {
@@ -80,9 +93,9 @@ impl Frame {
             let payload_rest = &payload[self.written.saturating_sub(header.len())..];
             let n = match (header_rest.is_empty(), payload_rest.is_empty()) {
                 (true, true) => return Ok(()),
-                (false, _) if together => fd::write_two(fd, header_rest, payload_rest),
-                (false, _) => fd::write(fd, header_rest),
-                (true, false) => fd::write(fd, payload_rest),
+                (false, _) if together => fd::write_two(fd, header_rest, payload_rest, wait),
+                (false, _) => fd::write(fd, header_rest, wait),
+                (true, false) => fd::write(fd, payload_rest, wait),
             }
             .map_err(Error::from_os)?;
             if n == 0 {
