@@ -2,8 +2,11 @@
 
 Both implementations are loaded into the same process and measured in alternating rounds
 (stock first in even rounds, ours first in odd ones), so drift in machine load hits both
-alike. Each row reports the median of the rounds and the ratio ours/stock. Absolute numbers on
-shared machines are noisy; the ratios are what to read.
+alike. Each row reports the median of each side's rounds and, as ours/stock, the median of the
+per-round ratios (each round pairs two back-to-back measurements, which cancels slow drift).
+Absolute numbers on shared machines are noisy; the ratios are what to read. The reference
+column is what the socket pair itself does without framing (for the rate, throughput and
+latency rows) or the message's own size (for the memory row).
 """
 
 import json
@@ -17,20 +20,36 @@ from ._stock import load_stock_module
 
 
 class Case:
-    """One benchmark row: ``measure(impl, rounds_hint)`` returns one round's value."""
+    """One benchmark row.
 
-    def __init__(self, name, unit, lower_is_better, make_round):
+    ``measure(label)`` runs one round on implementation ``label`` (``"stock"`` or ``"ours"``)
+    and returns its value in ``unit``; ``reference()``, if given, measures the raw socket pair
+    for the last column.
+    """
+
+    def __init__(self, name, unit, lower_is_better, measure, reference=None, rounds=None, goal=None):
         self.name = name
         self.unit = unit
         self.lower_is_better = lower_is_better
-        self.make_round = make_round
+        self.measure = measure
+        self.reference = reference
+        self.rounds = rounds
+        #: The project's targets, each ``(against, ratio)``: ours/stock (``"stock"``) or
+        #: ours/reference (``"reference"``) at most ``ratio`` if lower is better, else at least.
+        self.goals = goal if isinstance(goal, list) else ([("stock", goal)] if goal else [])
 
 
-def _semlock_round(module, kind, value, maxvalue, iterations):
+def _semlock_case(title, kind, value, maxvalue, modules, iterations, rounds):
     """ns per acquire()+release() pair through bound methods, as multiprocessing calls them."""
-    name = f"/mprs-bench-{os.getpid()}-{kind}-{maxvalue}"
-    lock = module.SemLock(kind, value, maxvalue, name, True)
-    acquire, release = lock.acquire, lock.release
+    rounders = {}
+    for label, module in modules.items():
+        name = f"/mprs-bench-{os.getpid()}-{label}-{kind}-{maxvalue}"
+        lock = module.SemLock(kind, value, maxvalue, name, True)
+        rounders[label] = _acquire_release_loop(lock.acquire, lock.release, iterations)
+    return Case(title, "ns", True, lambda label: rounders[label](), rounds=rounds, goal=1.0)
+
+
+def _acquire_release_loop(acquire, release, iterations):
     perf = time.perf_counter_ns
 
     def one_round():
@@ -43,39 +62,107 @@ def _semlock_round(module, kind, value, maxvalue, iterations):
     return one_round
 
 
-def semlock_cases(iterations):
-    def case(title, kind, value, maxvalue):
-        return Case(
-            title,
-            "ns",
-            True,
-            lambda module: _semlock_round(module, kind, value, maxvalue, iterations),
-        )
-
+def lock_cases(modules, quick):
+    # Many short rounds: each pairs stock and ours back to back, which the ratio needs.
+    iterations, rounds = (10_000, 11) if quick else (50_000, 61)
     return [
-        case("Lock acquire+release", 1, 1, 1),
-        case("RLock acquire+release", 0, 1, 1),
-        case("Semaphore acquire+release", 1, 1, 2147483647),
+        _semlock_case("Lock acquire+release", 1, 1, 1, modules, iterations, rounds),
+        _semlock_case("RLock acquire+release", 0, 1, 1, modules, iterations, rounds),
+        _semlock_case("Semaphore acquire+release", 1, 1, 2147483647, modules, iterations, rounds),
     ]
 
 
-def run_cases(cases, implementations, rounds):
-    """Measures every case on every implementation in alternating rounds.
+def message_cases(quick):
+    from . import _bench_messages as m
 
-    Returns ``[{name, unit, lower_is_better, <impl>: median, ratio}]``.
+    scale = 10 if quick else 1
+    MiB = 1 << 20
+
+    def rate(size, count, goal=None):
+        return Case(
+            f"Pipe one-way {_size_name(size)} messages",
+            "msgs/s",
+            False,
+            lambda label: count / m.one_way(label, size, count)[0],
+            lambda: count / m.raw_one_way(size, count),
+            goal=goal,
+        )
+
+    def throughput(size, count, goal):
+        return Case(
+            f"Pipe one-way {_size_name(size)} messages",
+            "GB/s",
+            False,
+            lambda label: size * count / m.one_way(label, size, count)[0] / 1e9,
+            lambda: size * count / m.raw_one_way(size, count) / 1e9,
+            goal=goal,
+        )
+
+    return [
+        rate(64, 100_000 // scale, goal=2.0),
+        rate(4096, 30_000 // scale),
+        throughput(MiB, 300 // scale, goal=[("stock", 2.5), ("reference", 0.7)]),
+        throughput(64 * MiB, max(2, 6 // scale), goal=4.0),
+        Case(
+            "Pipe 64 B round trip",
+            "us",
+            True,
+            lambda label: m.round_trips(label, 64, 10_000 // scale) / (10_000 // scale) * 1e6,
+            lambda: m.raw_round_trips(64, 10_000 // scale) / (10_000 // scale) * 1e6,
+            goal=0.8,
+        ),
+        Case(
+            "receiver peak memory, 64 MiB message",
+            "MiB",
+            True,
+            lambda label: m.one_way(label, 64 * MiB, 1)[1] / 1024,
+            lambda: 64.0,
+            rounds=3,
+            goal=[("reference", 1.2)],
+        ),
+        Case(
+            "handshake (mutual, default digest)",
+            "us",
+            True,
+            lambda label: m.handshakes(label, 300 // scale) / (300 // scale) * 1e6,
+        ),
+    ]
+
+
+def _size_name(size):
+    for unit, factor in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor:
+            return f"{size // factor} {unit}"
+    return f"{size} B"
+
+
+def run_cases(cases, labels, rounds):
+    """Measures every case on every implementation in alternating rounds (stock first in
+    even rounds, ours first in odd ones). Returns one dict per case: medians, ratio, reference.
     """
     results = []
     for case in cases:
-        rounders = {label: case.make_round(module) for label, module in implementations}
-        samples = {label: [] for label, _ in implementations}
-        order = [label for label, _ in implementations]
-        for i in range(rounds):
-            for label in order if i % 2 == 0 else reversed(order):
-                samples[label].append(rounders[label]())
+        samples = {label: [] for label in labels}
+        ratios = []
+        reference = []
+        for i in range(case.rounds or rounds):
+            for label in labels if i % 2 == 0 else list(reversed(labels)):
+                samples[label].append(case.measure(label))
+            if samples["stock"][-1]:
+                ratios.append(samples["ours"][-1] / samples["stock"][-1])
+            if case.reference is not None:
+                reference.append(case.reference())
         row = {"name": case.name, "unit": case.unit, "lower_is_better": case.lower_is_better}
-        for label in order:
+        for label in labels:
             row[label] = statistics.median(samples[label])
-        row["ratio"] = row["ours"] / row["stock"] if row["stock"] else float("nan")
+        row["ratio"] = statistics.median(ratios) if ratios else float("nan")
+        row["reference"] = statistics.median(reference) if reference else None
+        row["goals"] = []
+        for against, target in case.goals:
+            base = row["stock"] if against == "stock" else row["reference"]
+            ratio = row["ratio"] if against == "stock" else row["ours"] / base
+            met = ratio <= target if case.lower_is_better else ratio >= target
+            row["goals"].append({"against": against, "target": target, "ratio": ratio, "met": met})
         results.append(row)
     return results
 
@@ -94,37 +181,48 @@ def machine_description():
 
 
 def _format(value, unit):
+    if value is None:
+        return ""
+    if value >= 100_000:
+        return f"{value / 1e6:,.2f} M {unit}"
     return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
 
 
 def print_table(results, rounds):
-    print(f"multiprocessing-rs bench: stock vs ours, medians of {rounds} alternating rounds")
+    print(f"multiprocessing-rs bench: stock vs ours in one run, medians of alternating rounds ({rounds} for most rows)")
     print(f"machine: {machine_description()}")
     print()
-    print(f"| {'what':<34} | {'stock':>14} | {'ours':>14} | {'ours/stock':>10} | {'better':<6} |")
-    print(f"|{'-' * 36}|{'-' * 15}:|{'-' * 15}:|{'-' * 11}:|{'-' * 8}|")
+    print(
+        f"| {'what':<38} | {'stock':>15} | {'ours':>15} | {'ours/stock':>10} | {'better':<6} "
+        f"| {'reference':>15} | {'goal (ours/stock or ours/reference)':<36} |"
+    )
+    print(f"|{'-' * 40}|{'-' * 16}:|{'-' * 16}:|{'-' * 11}:|{'-' * 8}|{'-' * 16}:|{'-' * 38}|")
     for r in results:
         better = "lower" if r["lower_is_better"] else "higher"
-        print(
-            f"| {r['name']:<34} | {_format(r['stock'], r['unit']):>14} | {_format(r['ours'], r['unit']):>14} "
-            f"| {r['ratio']:>9.2f}x | {better:<6} |"
+        sign = "<=" if r["lower_is_better"] else ">="
+        goal = "; ".join(
+            f"{'' if g['against'] == 'stock' else 'ref '}{sign} {g['target']:.2f}x: "
+            f"{'met' if g['met'] else 'MISSED'}" + ("" if g["against"] == "stock" else f" ({g['ratio']:.2f}x)")
+            for g in r["goals"]
         )
+        print(
+            f"| {r['name']:<38} | {_format(r['stock'], r['unit']):>15} | {_format(r['ours'], r['unit']):>15} "
+            f"| {r['ratio']:>9.2f}x | {better:<6} | {_format(r['reference'], r['unit']):>15} | {goal:<36} |"
+        )
+    print()
+    print("reference: the socket pair without framing (os.write/os.read; recv_into for large")
+    print("messages), or for the memory row the message itself. ours/stock: median of paired rounds.")
 
 
 def main(json_output=False, quick=False):
     from . import _multiprocessing as ours
 
-    stock = load_stock_module()
-    rounds = 5 if quick else 21
-    iterations = 20_000 if quick else 200_000
-    implementations = [("stock", stock), ("ours", ours)]
-    results = run_cases(semlock_cases(iterations), implementations, rounds)
+    modules = {"stock": load_stock_module(), "ours": ours}
+    rounds = 3 if quick else 7
+    cases = lock_cases(modules, quick) + message_cases(quick)
+    results = run_cases(cases, ["stock", "ours"], rounds)
     if json_output:
-        json.dump(
-            {"machine": machine_description(), "rounds": rounds, "results": results},
-            sys.stdout,
-            indent=2,
-        )
+        json.dump({"machine": machine_description(), "rounds": rounds, "results": results}, sys.stdout, indent=2)
         print()
     else:
         print_table(results, rounds)
