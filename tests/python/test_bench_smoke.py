@@ -32,8 +32,7 @@ def test_bench_reports_every_row_for_stock_and_ours():
     for row in report["results"]:
         for side in ("stock", "ours"):
             assert math.isfinite(row[side]) and row[side] > 0, row
-        # The ratio is the median of paired rounds, so it lies within the rounds' spread:
-        # positive and finite, and on the same side of 1 as a ratio of the medians far from 1.
+        # The ratio is the median of paired rounds: positive and finite.
         assert math.isfinite(row["ratio"]) and row["ratio"] > 0, row
         for goal in row["goals"]:
             assert goal["met"] == (goal["ratio"] <= goal["target"] if row["lower_is_better"] else goal["ratio"] >= goal["target"])
