@@ -141,7 +141,8 @@ def main():
         )
         failures += not ok
         print(f"[{method}] {'ok' if ok else 'FAILED'} in {r['seconds']:.2f} s")
-        print(f"  Pool(2)  : {r['pool_tasks']} SHA-256 chains in {r['pool_workers']} worker processes")
+        workers = f"{r['pool_workers']} worker process" + ("es" if r["pool_workers"] != 1 else "")
+        print(f"  Pool(2)  : {r['pool_tasks']} SHA-256 chains in {workers}")
         print(f"  Lock     : {WORKERS} processes x {INCREMENTS} locked increments = {r['count']} (expected {r['count_expected']})")
         print(f"  Queue    : {r['queue_items']} items from 2 producers through a Queue(maxsize=100), none lost or doubled: {r['queue_ok']}")
         print(f"  Event    : released {r['event_released']}/3 waiting processes")

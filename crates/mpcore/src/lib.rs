@@ -3,6 +3,12 @@
 //! * [`SemLock`]: the semaphore/lock behind `multiprocessing.Lock`, `RLock`, `Semaphore` and
 //!   `BoundedSemaphore`, on real POSIX named semaphores. A Rust process can open a lock a Python
 //!   process created (by its name, `/mp-xxxxxxxx`) and the two exclude each other.
+//! * [`Connection`], [`pipe`], [`Listener`] and [`connect`] (POSIX): CPython's message framing
+//!   over pipes and sockets (AF_UNIX paths and abstract names, AF_INET), so a Rust process can
+//!   talk to a Python `multiprocessing.connection.Listener` or `Client`.
+//! * [`auth`]: [`AuthKey`] (zeroized on drop, redacted in `Debug`) and both dialects of the
+//!   challenge handshake (CPython 3.11's HMAC-MD5, 3.12's `{digest}` prefixed), compared in
+//!   constant time.
 //!
 //! The crate knows nothing of Python: the `_multiprocessing` extension module is a thin binding
 //! over it.
