@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::time::{Duration, Instant};
 
@@ -491,7 +491,7 @@ fn a_receive_into_the_callers_buffer_tells_eof_inside_a_payload() {
 #[test]
 fn wait_free_tries_move_only_what_is_there_and_the_blocking_calls_go_on() {
     use std::mem::MaybeUninit;
-    use std::os::fd::AsFd;
+    use std::os::fd::{AsFd, AsRawFd};
 
     fn would_block<T: std::fmt::Debug>(result: Result<T, Error>) -> bool {
         matches!(&result, Err(Error::Os(e)) if e.kind() == std::io::ErrorKind::WouldBlock)
