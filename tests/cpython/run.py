@@ -9,8 +9,9 @@ as stock, and skipped none that stock ran.
     python tests/cpython/run.py [--versions 3.11,3.13] [--all-methods] [--jobs N]
                                 [--no-stock] [-k PATTERN]...
 
-Default selection (what ``make test`` runs): CPython 3.11 with fork, spawn and forkserver;
-3.10, 3.12 and 3.13 with fork. 3.11 and 3.13 must be installed; 3.10 and 3.12 run when present.
+Default selection (what ``make test`` runs): CPython 3.11 and 3.13 (the two handshake dialects)
+with fork, spawn and forkserver; 3.10 and 3.12 with fork. 3.11 and 3.13 must be installed;
+3.10 and 3.12 run when present.
 
 The suite's tests are timing-sensitive, and these machines are small and shared: a test that
 fails is run once more on its own, as CPython's own CI does (``regrtest --rerun``). A test that
@@ -39,6 +40,8 @@ DRIVER = HERE / "run_suite.py"
 PKG_DIR = Path(os.environ.get("MPRS_PKG_DIR", REPO / "build" / "pkg"))
 LOG_DIR = REPO / "build" / "cpython"
 METHODS = ("fork", "spawn", "forkserver")
+#: The versions run with every start method by default.
+ALL_METHODS_VERSIONS = ("3.11", "3.13")
 REQUIRED_VERSIONS = ("3.11", "3.13")
 #: One run of the suite takes one to two minutes; anything past this is a hang.
 RUN_TIMEOUT = 1200
@@ -135,7 +138,7 @@ def selection(args, interpreters):
     for version in versions:
         if version not in interpreters:
             sys.exit(f"cpython-test: CPython {version} not found")
-        methods = METHODS if (args.all_methods or version == "3.11") else ("fork",)
+        methods = METHODS if (args.all_methods or version in ALL_METHODS_VERSIONS) else ("fork",)
         triples += [(version, interpreters[version], method) for method in methods]
     return triples
 
