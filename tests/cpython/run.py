@@ -58,6 +58,7 @@ class Run:
         self.patterns, self.only = list(patterns), list(only)
         tag = f"{version}-{method}-{side}" + ("-rerun" if only else "")
         self.log = LOG_DIR / f"{tag}.log"
+        self.interval = [float("inf"), None]
         self.out = LOG_DIR / f"{tag}.json"
 
     def command(self):
@@ -80,6 +81,7 @@ class Run:
         self.out.unlink(missing_ok=True)
         scratch = tempfile.mkdtemp(prefix=f"mprs-cpython-{self.version}-{self.method}-")
         started = time.monotonic()
+        self.interval = [time.time(), None]
         with open(self.log, "w") as log:
             proc = subprocess.Popen(
                 self.command(), cwd=scratch, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -96,6 +98,7 @@ class Run:
             report = json.loads(self.out.read_text())
         except (OSError, ValueError):
             report = {"module": None, "tests": {}, "crashed": problem or f"exit status {proc.returncode}, no report"}
+        self.interval[1] = time.time()
         report["wall"] = round(time.monotonic() - started, 1)
         report["strays"] = strays
         # The suite itself sometimes leaves a semaphore behind: remove what this run left,
@@ -122,6 +125,24 @@ def _stop_session(pgid):
         except ProcessLookupError:
             pass
     return len(left)
+
+
+def default_prefix_semaphores():
+    """{file name: creation time} of the semaphores in /dev/shm with multiprocessing's default
+    prefix (``/mp-``), which processes outside a run's own prefix create (interpreters the
+    suite starts with ``-E``/``-I``, which build their own ``current_process()``)."""
+    found = {}
+    try:
+        names = os.listdir("/dev/shm")
+    except OSError:
+        return found
+    for name in names:
+        if name.startswith("sem.mp-") and name.count("-") == 1 and len(name) == len("sem.mp-") + 8:
+            try:
+                found[name] = os.stat(os.path.join("/dev/shm", name)).st_mtime
+            except OSError:
+                pass
+    return found
 
 
 def outcomes(report, *kinds):
@@ -196,6 +217,7 @@ def main():
           f"(logs in {LOG_DIR.relative_to(REPO)})", flush=True)
     started = time.monotonic()
     reports = {}
+    default_before = set(default_prefix_semaphores())
 
     def execute(run):
         report = run.execute()
@@ -240,6 +262,18 @@ def main():
     for (version, method, side), report in sorted(reports.items()):
         for name, test in report.get("semaphores_left", {}).items():
             print(f"{version} {method} {side}: left /dev/shm/{name} (appeared after {test}); removed")
+    # Leftovers with the default prefix cannot name their run: say which runs were going on when
+    # each appeared, and remove them (nothing else on a test machine makes them meanwhile).
+    for name, made in sorted(default_prefix_semaphores().items()):
+        if name in default_before:
+            continue
+        active = [f"{r.version} {r.method} {r.side}" for r in runs if r.interval[0] <= made <= (r.interval[1] or made)]
+        stamp = time.strftime("%H:%M:%S", time.localtime(made))
+        print(f"suite: left /dev/shm/{name} ({stamp}, while running: {', '.join(active) or 'none'}); removed")
+        try:
+            os.unlink(os.path.join("/dev/shm", name))
+        except OSError:
+            pass
     strays = sum(r.get("strays", 0) for r in reports.values())
     if strays:
         print(f"cpython-test: {strays} process(es) were still running after their suite ended (killed)")
