@@ -1,4 +1,4 @@
-# Every target sets itself up from a fresh machine: a venv with maturin, pytest and mypy, the
+# Every target sets itself up from a fresh machine: a venv with maturin, pytest, mypy and ruff, the
 # extension built in release mode and installed into it, and a copy of the package in build/pkg
 # for the other CPython versions (the wheel is abi3: one build serves 3.10 to 3.13).
 
@@ -25,7 +25,7 @@ test-steps: build lint cross-check rust-test stubtest py-test cpython-test
 $(VENV)/.ready: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10"
+	$(PY) -m pip install -q "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10" "ruff==0.17.6"
 	touch $@
 
 build: $(VENV)/.ready
@@ -34,9 +34,11 @@ build: $(VENV)/.ready
 	$(PY) -m pip install -q --force-reinstall --no-deps $(WHEELS)/*.whl
 	$(PY) -m pip install -q --no-deps --target $(PKG) $(WHEELS)/*.whl
 
-lint:
+lint: $(VENV)/.ready
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # Type-checks both crates for Windows and macOS (installs Debian's rustc-web when missing).
 cross-check:

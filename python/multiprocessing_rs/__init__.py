@@ -5,7 +5,7 @@ under all of its child processes; :func:`install` does the same from inside a pr
 """
 
 from ._authkey import AuthenticationString
-from ._overrides import OVERRIDE_DIR, install, is_active
+from ._install import OVERRIDE_DIR, install, is_active
 
 __version__ = "0.1.0"
 

@@ -128,7 +128,7 @@ def raw_one_way(size, count):
     for _ in range(count):
         view = memoryview(payload)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     result()
     elapsed = time.perf_counter() - start
     os.close(fd)

@@ -17,7 +17,7 @@ run of bytes, or an offset that is not an ``int`` takes the stock code path unch
 import io
 import sys
 
-from . import _multiprocessing as _native
+from . import _native
 
 _MODERN = sys.version_info >= (3, 12)
 _CHALLENGE = b"#CHALLENGE#"
@@ -36,9 +36,19 @@ def patch(module):
 
 
 def _patch_transport(Connection, ForkingPickler):
-    stock = {name: getattr(Connection, name) for name in (
-        "send_bytes", "send", "recv_bytes", "recv_bytes_into", "recv", "_poll",
-        "_send_bytes", "_recv_bytes")}
+    stock = {
+        name: getattr(Connection, name)
+        for name in (
+            "send_bytes",
+            "send",
+            "recv_bytes",
+            "recv_bytes_into",
+            "recv",
+            "_poll",
+            "_send_bytes",
+            "_recv_bytes",
+        )
+    }
     native_send, native_recv = _native.send_bytes, _native.recv_bytes
     native_recv_into, native_poll = _native.recv_bytes_into, _native.poll
     dumps, loads = ForkingPickler.dumps, ForkingPickler.loads
@@ -151,7 +161,7 @@ def _patch_transport(Connection, ForkingPickler):
 
 
 def _authkey_error(authkey):
-    return ValueError("Authkey must be bytes, not {0!s}".format(type(authkey)))
+    return ValueError(f"Authkey must be bytes, not {type(authkey)!s}")
 
 
 def _patch_handshake(module):
@@ -189,7 +199,7 @@ def _modern_handshake(module):
         message = connection.recv_bytes(256)  # reject large message
         if not message.startswith(_CHALLENGE):
             raise AuthenticationError(f"Protocol error, expected challenge: {message=}")
-        message = message[len(_CHALLENGE):]
+        message = message[len(_CHALLENGE) :]
         if len(message) < 20:
             # The missing f-prefix is stock's (3.12, 3.13): keep the message identical.
             raise AuthenticationError("challenge too short: {len(message)} bytes")
@@ -228,8 +238,8 @@ def _legacy_handshake(module):
         if not isinstance(authkey, bytes):
             raise _authkey_error(authkey)
         message = connection.recv_bytes(256)  # reject large message
-        assert message[: len(_CHALLENGE)] == _CHALLENGE, "message = %r" % message
-        message = message[len(_CHALLENGE):]
+        assert message[: len(_CHALLENGE)] == _CHALLENGE, f"message = {message!r}"
+        message = message[len(_CHALLENGE) :]
         connection.send_bytes(response(authkey, message, True))
         if connection.recv_bytes(256) != _WELCOME:
             raise AuthenticationError("digest sent was rejected")

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from ._overrides import environ_with_override
+from ._install import environ_with_override
 
 # Flags that would make the new interpreter ignore PYTHONPATH, and with it the override.
 _FLAGS_THAT_DISABLE_THE_OVERRIDE = {"-E", "-I"}
@@ -13,11 +13,7 @@ _FLAGS_THAT_DISABLE_THE_OVERRIDE = {"-E", "-I"}
 def interpreter_command(target):
     """The command line that runs ``target`` (``[SCRIPT, ARGS...]`` or ``['-m', MODULE, ...]``)
     in a new interpreter with this interpreter's flags."""
-    flags = [
-        flag
-        for flag in subprocess._args_from_interpreter_flags()
-        if flag not in _FLAGS_THAT_DISABLE_THE_OVERRIDE
-    ]
+    flags = [flag for flag in subprocess._args_from_interpreter_flags() if flag not in _FLAGS_THAT_DISABLE_THE_OVERRIDE]
     return [sys.executable, *flags, *target]
 
 

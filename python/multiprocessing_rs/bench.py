@@ -177,7 +177,9 @@ def machine_description():
                     break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, CPython {platform.python_version()}"
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, CPython {platform.python_version()}"
+    )
 
 
 def _format(value, unit):
@@ -215,7 +217,7 @@ def print_table(results, rounds):
 
 
 def main(json_output=False, quick=False):
-    from . import _multiprocessing as ours
+    from . import _native as ours
 
     modules = {"stock": load_stock_module(), "ours": ours}
     rounds = 3 if quick else 7

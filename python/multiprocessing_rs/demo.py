@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-from ._overrides import OVERRIDE_DIR
+from ._install import OVERRIDE_DIR
 from ._run import run_program
 
 WORKERS = 4
@@ -143,8 +143,12 @@ def main():
         print(f"[{method}] {'ok' if ok else 'FAILED'} in {r['seconds']:.2f} s")
         workers = f"{r['pool_workers']} worker process" + ("es" if r["pool_workers"] != 1 else "")
         print(f"  Pool(2)  : {r['pool_tasks']} SHA-256 chains in {workers}")
-        print(f"  Lock     : {WORKERS} processes x {INCREMENTS} locked increments = {r['count']} (expected {r['count_expected']})")
-        print(f"  Queue    : {r['queue_items']} items from 2 producers through a Queue(maxsize=100), none lost or doubled: {r['queue_ok']}")
+        print(
+            f"  Lock     : {WORKERS} processes x {INCREMENTS} locked increments = {r['count']} (expected {r['count_expected']})"
+        )
+        print(
+            f"  Queue    : {r['queue_items']} items from 2 producers through a Queue(maxsize=100), none lost or doubled: {r['queue_ok']}"
+        )
         print(f"  Event    : released {r['event_released']}/3 waiting processes")
         print(f"  children that imported the Rust module: {r['children_rust']}/{r['children']}")
     print()

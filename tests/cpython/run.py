@@ -84,8 +84,13 @@ class Run:
         self.interval = [time.time(), None]
         with open(self.log, "w") as log:
             proc = subprocess.Popen(
-                self.command(), cwd=scratch, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                self.command(),
+                cwd=scratch,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
             try:
                 proc.wait(timeout=RUN_TIMEOUT)
@@ -213,8 +218,11 @@ def main():
     triples = selection(args, find_interpreters())
     sides = ("ours",) if args.no_stock else ("ours", "stock")
     runs = [Run(v, py, m, side, args.patterns) for v, py, m in triples for side in sides]
-    print(f"cpython-test: {len(runs)} runs of CPython's multiprocessing suite, {args.jobs} at a time "
-          f"(logs in {LOG_DIR.relative_to(REPO)})", flush=True)
+    print(
+        f"cpython-test: {len(runs)} runs of CPython's multiprocessing suite, {args.jobs} at a time "
+        f"(logs in {LOG_DIR.relative_to(REPO)})",
+        flush=True,
+    )
     started = time.monotonic()
     reports = {}
     default_before = set(default_prefix_semaphores())
@@ -253,7 +261,7 @@ def main():
         for problem in problems:
             details.append(f"{version} {method}: {problem}")
             if problem.startswith("FAILED: "):
-                details.append(ours["tests"][problem[len("FAILED: "):]]["detail"] or "")
+                details.append(ours["tests"][problem[len("FAILED: ") :]]["detail"] or "")
         for test in flaky:
             details.append(f"{version} {method}: flaky (failed, then passed on its own): {test}")
             details.append(ours["tests"][test]["detail"] or "")

@@ -137,7 +137,7 @@ def main():
         loader.testNamePatterns = [p if "*" in p else f"*{p}*" for p in args.patterns]
     if args.only:
         prefix = cpython_suite.__name__ + "."
-        names = [t[len(prefix):] if t.startswith(prefix) else t for t in args.only]
+        names = [t[len(prefix) :] if t.startswith(prefix) else t for t in args.only]
         suite = loader.loadTestsFromNames(names, cpython_suite)
     else:
         suite = loader.loadTestsFromModule(cpython_suite)

@@ -105,8 +105,10 @@ class Peer:
         self.what = f"{'ours' if ours else 'stock'} {version} {' '.join(args)}"
         self._lines = queue.Queue()
         self._stderr = []
-        self._threads = [threading.Thread(target=self._pump, daemon=True),
-                         threading.Thread(target=lambda: self._stderr.append(self.proc.stderr.read()), daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._pump, daemon=True),
+            threading.Thread(target=lambda: self._stderr.append(self.proc.stderr.read()), daemon=True),
+        ]
         for thread in self._threads:
             thread.start()
 

@@ -24,7 +24,9 @@ ROWS = [
 def test_bench_reports_every_row_for_stock_and_ours():
     proc = subprocess.run(
         [sys.executable, "-m", "multiprocessing_rs", "bench", "--quick", "--json"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
@@ -35,4 +37,6 @@ def test_bench_reports_every_row_for_stock_and_ours():
         # The ratio is the median of paired rounds: positive and finite.
         assert math.isfinite(row["ratio"]) and row["ratio"] > 0, row
         for goal in row["goals"]:
-            assert goal["met"] == (goal["ratio"] <= goal["target"] if row["lower_is_better"] else goal["ratio"] >= goal["target"])
+            assert goal["met"] == (
+                goal["ratio"] <= goal["target"] if row["lower_is_better"] else goal["ratio"] >= goal["target"]
+            )

@@ -18,7 +18,7 @@ import textwrap
 
 import pytest
 
-from conftest import INTERPRETERS, popen_python, run_json
+from conftest import INTERPRETERS, popen_python
 
 BATTERY = textwrap.dedent(
     r'''
@@ -531,9 +531,23 @@ BATTERY = textwrap.dedent(
     '''
 )
 
-SCENARIOS = ["pipe_duplex", "pipe_simplex", "send_offset_and_size", "send_buffer_types", "wire_format",
-             "recv_maxlength", "recv_bytes_into", "closed_connection", "end_of_file", "raw_frames",
-             "poll_behaviour", "objects", "subclass", "os_errors", "signals"]
+SCENARIOS = [
+    "pipe_duplex",
+    "pipe_simplex",
+    "send_offset_and_size",
+    "send_buffer_types",
+    "wire_format",
+    "recv_maxlength",
+    "recv_bytes_into",
+    "closed_connection",
+    "end_of_file",
+    "raw_frames",
+    "poll_behaviour",
+    "objects",
+    "subclass",
+    "os_errors",
+    "signals",
+]
 
 _runs = {}
 
@@ -584,12 +598,22 @@ def test_the_battery_knows_every_scenario(both):
 
 def test_ours_runs_on_the_rust_transport_and_stock_does_not(both):
     stock, ours = both
-    assert stock["transport"] == {"patched": False, "recv_bytes": "multiprocessing", "send_bytes": "multiprocessing",
-                                  "deliver_challenge": "multiprocessing", "qualname": "_ConnectionBase.recv_bytes",
-                                  "module": "multiprocessing.connection"}
-    assert ours["transport"] == {"patched": True, "recv_bytes": "multiprocessing_rs", "send_bytes": "multiprocessing_rs",
-                                 "deliver_challenge": "multiprocessing_rs", "qualname": "Connection.recv_bytes",
-                                 "module": "multiprocessing.connection"}
+    assert stock["transport"] == {
+        "patched": False,
+        "recv_bytes": "multiprocessing",
+        "send_bytes": "multiprocessing",
+        "deliver_challenge": "multiprocessing",
+        "qualname": "_ConnectionBase.recv_bytes",
+        "module": "multiprocessing.connection",
+    }
+    assert ours["transport"] == {
+        "patched": True,
+        "recv_bytes": "multiprocessing_rs",
+        "send_bytes": "multiprocessing_rs",
+        "deliver_challenge": "multiprocessing_rs",
+        "qualname": "Connection.recv_bytes",
+        "module": "multiprocessing.connection",
+    }
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -627,8 +651,12 @@ def test_results_match_the_wire_facts(both):
     assert raised("got end of file during message")(eof["recv_bytes after 0000000568656c6c"])
     assert eof["recv_bytes after 00000005"]["raised"]["type"] == "builtins.EOFError"
     sent = steps_of(ours, "send_offset_and_size")
-    for label, message in [("send_bytes(-1, None)", "offset is negative"), ("send_bytes(11, None)", "buffer length < offset"),
-                           ("send_bytes(0, -1)", "size is negative"), ("send_bytes(3, 8)", "buffer length < offset + size")]:
+    for label, message in [
+        ("send_bytes(-1, None)", "offset is negative"),
+        ("send_bytes(11, None)", "buffer length < offset"),
+        ("send_bytes(0, -1)", "size is negative"),
+        ("send_bytes(3, 8)", "buffer length < offset + size"),
+    ]:
         assert raised(message, "builtins.ValueError")(sent[label]), (label, sent[label])
     assert sent["send_bytes(3, 4)"] == {"value": "str:'0000000433343536'"}
     buffers = steps_of(ours, "send_buffer_types")
@@ -642,7 +670,10 @@ def test_results_match_the_wire_facts(both):
     assert raised("negative maxlength", "builtins.ValueError")(maxlength["negative"])
     into = steps_of(ours, "recv_bytes_into")
     assert into["too short carries the whole message"]["raised"] == {
-        "type": "multiprocessing.context.BufferTooShort", "str": "b'0123456789A'", "args": "(bytes:b'0123456789A')"}
+        "type": "multiprocessing.context.BufferTooShort",
+        "str": "b'0123456789A'",
+        "args": "(bytes:b'0123456789A')",
+    }
     assert into["message consumed, buffer untouched"] == {"value": "(bool:False, bytes:b'abc\\x00xyz\\x0012')"}
     assert raised("negative offset", "builtins.ValueError")(into["negative offset"])
     assert raised("offset too large", "builtins.ValueError")(into["offset too large"])
@@ -662,7 +693,7 @@ def test_results_match_the_wire_facts(both):
 
 
 WORKLOAD = textwrap.dedent(
-    r'''
+    r"""
     import json, os, sys
     import multiprocessing
     from multiprocessing.managers import BaseManager, DictProxy
@@ -732,7 +763,7 @@ WORKLOAD = textwrap.dedent(
 
     if __name__ == "__main__":
         print(json.dumps({"parent": transport(), **{m: run(m) for m in sys.argv[1:]}}))
-    '''
+    """
 )
 
 
@@ -757,5 +788,10 @@ def test_queue_pool_and_manager_run_on_our_transport(tmp_path, version):
             r = result[method]
             assert r["queue"] == {"intact": True, "transports": [expected], "exitcode": 0}
             assert r["pool"] == {"squares": [x * x for x in range(20)], "big": 3 << 20, "transports": [expected]}
-            assert r["manager"] == {"blob": True, "n": 6, "list": [0, 1, 2, 3, 4, 5],
-                                    "server transport": expected, "server is another process": True}
+            assert r["manager"] == {
+                "blob": True,
+                "n": 6,
+                "list": [0, 1, 2, 3, 4, 5],
+                "server transport": expected,
+                "server is another process": True,
+            }

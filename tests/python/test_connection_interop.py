@@ -19,7 +19,7 @@ import pytest
 
 from conftest import Peer
 
-PEER = r'''
+PEER = r"""
 import json, os, select, sys, time
 import multiprocessing.connection as mc
 from multiprocessing import AuthenticationError
@@ -127,7 +127,7 @@ def connect(address, key):
 if __name__ == "__main__":
     role, key = sys.argv[1], bytes.fromhex(sys.argv[3])
     listen(sys.argv[2], key, sys.argv[4]) if role == "listen" else connect(sys.argv[2], key)
-'''
+"""
 
 KEY = bytes(range(32)).hex()
 WRONG_KEY = bytes(range(1, 33)).hex()
@@ -141,8 +141,14 @@ FAMILIES = ["inet", "unix", "abstract"]
 def expect_identity(report, version, ours):
     place = "multiprocessing_rs" if ours else "multiprocessing"
     assert {k: v for k, v in report.items() if k not in ("event", "address")} == {
-        "version": version, "ignore_environment": 0 if ours else 1, "patched": ours,
-        "send_bytes": place, "recv_bytes": place, "deliver_challenge": place, "answer_challenge": place}
+        "version": version,
+        "ignore_environment": 0 if ours else 1,
+        "patched": ours,
+        "send_bytes": place,
+        "recv_bytes": place,
+        "deliver_challenge": place,
+        "answer_challenge": place,
+    }
 
 
 @pytest.fixture
@@ -230,7 +236,9 @@ _stock_failures = {}
 
 @pytest.mark.parametrize("ours_side", ["listener", "client"])
 @pytest.mark.parametrize("ours_version, stock_version", PAIRS)
-def test_a_wrong_authkey_fails_on_both_sides_within_a_second(peer_script, tmp_path, ours_side, ours_version, stock_version):
+def test_a_wrong_authkey_fails_on_both_sides_within_a_second(
+    peer_script, tmp_path, ours_side, ours_version, stock_version
+):
     if ours_side == "listener":
         versions = (ours_version, stock_version)
         reports = wrong_key_session(ours_version, True, stock_version, False, peer_script, tmp_path)
@@ -246,4 +254,6 @@ def test_a_wrong_authkey_fails_on_both_sides_within_a_second(peer_script, tmp_pa
     if versions not in _stock_failures:
         _stock_failures[versions] = wrong_key_session(versions[0], False, versions[1], False, peer_script, tmp_path)
     stock = _stock_failures[versions]
-    assert [(r["event"], r["type"], r["message"]) for r in reports] == [(r["event"], r["type"], r["message"]) for r in stock]
+    assert [(r["event"], r["type"], r["message"]) for r in reports] == [
+        (r["event"], r["type"], r["message"]) for r in stock
+    ]

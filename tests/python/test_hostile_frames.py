@@ -144,9 +144,17 @@ OURS_ONLY = {
     "255 MiB, 3 bytes": "16 MiB, 3 bytes",
 }
 #: Safe on stock: run on both, in one process per (version, implementation).
-SHARED = ["16 MiB, 3 bytes", "16 MiB, nothing", "16 MiB, 8 MiB", "16 MiB escaped, 3 bytes",
-          "16 MiB, 3 bytes, recv_bytes_into", "16 MiB, 3 bytes, recv", "16 MiB, 3 bytes, one-way pipe",
-          "2**62, maxlength 100", "2**62, maxlength 100, one-way pipe"]
+SHARED = [
+    "16 MiB, 3 bytes",
+    "16 MiB, nothing",
+    "16 MiB, 8 MiB",
+    "16 MiB escaped, 3 bytes",
+    "16 MiB, 3 bytes, recv_bytes_into",
+    "16 MiB, 3 bytes, recv",
+    "16 MiB, 3 bytes, one-way pipe",
+    "2**62, maxlength 100",
+    "2**62, maxlength 100, one-way pipe",
+]
 OURS_VERSIONS = [v for v in ("3.11", "3.13") if v in INTERPRETERS] or sorted(INTERPRETERS)[-1:]
 
 _runs = {}
@@ -240,7 +248,7 @@ def test_maxlength_refuses_a_huge_announcement_without_reading(tmp_path_factory)
         assert ours["2**62, maxlength 100"]["seconds"] < 1
 
 
-HANDSHAKE = r'''
+HANDSHAKE = r"""
 import json, os, sys, time
 import multiprocessing.connection as mc
 
@@ -280,13 +288,14 @@ else:
     except Exception as exc:
         outcome = {"raised": describe(exc)}
     report(outcome=outcome, hwm_growth_kib=vm_hwm() - before)
-'''
+"""
 
 HUGE_FRAME = b"\xff\xff\xff\xff" + (2**62).to_bytes(8, "big")
 
 
 def recv_frame(sock):
     """One whole frame from a raw socket (4-byte header only; the handshake's are small)."""
+
     def exactly(n):
         data = b""
         while len(data) < n:
@@ -294,6 +303,7 @@ def recv_frame(sock):
             assert chunk, "the peer closed"
             data += chunk
         return data
+
     return exactly(int.from_bytes(exactly(4), "big"))
 
 
@@ -336,7 +346,10 @@ def test_the_handshake_refuses_a_huge_frame(tmp_path, version, role):
     reports = {ours: handshake_against_a_hostile_peer(version, ours, role, str(script)) for ours in (False, True)}
     for ours, (first, result, challenge) in reports.items():
         assert first["handshake"] == ("multiprocessing_rs" if ours else "multiprocessing")
-        assert result["outcome"] == {"raised": {"type": "builtins.OSError", "str": "bad message length"}}, (ours, result)
+        assert result["outcome"] == {"raised": {"type": "builtins.OSError", "str": "bad message length"}}, (
+            ours,
+            result,
+        )
         assert result["seconds"] < 1 and result["hwm_growth_kib"] < BUDGET_KIB, (ours, result)
         if role == "listen":
             # The challenge is the one of the interpreter's dialect: legacy (3.11) or modern.

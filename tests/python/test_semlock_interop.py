@@ -170,7 +170,9 @@ def child_command(version, ours, child_path):
 def run_pair(scripts, parent_version, parent_ours, child_version):
     command = child_command(child_version, not parent_ours, scripts / "child.py")
     prefix = f"{SEM_PREFIX}i{parent_version.replace('.', '')}{child_version.replace('.', '')}-"
-    return run_json(parent_version, [str(scripts / "parent.py"), json.dumps(command), prefix], ours=parent_ours, timeout=90)
+    return run_json(
+        parent_version, [str(scripts / "parent.py"), json.dumps(command), prefix], ours=parent_ours, timeout=90
+    )
 
 
 def check_report(report, parent_ours, parent_version, child_version):
@@ -209,7 +211,8 @@ def check_report(report, parent_ours, parent_version, child_version):
     # The child's RLock excludes this side, which cannot release it either.
     assert report["child_rlock"] == {"value": [True, True, 2]}
     assert report["parent_rlock_while_child_holds"] == [
-        False, {"error": ["AssertionError", "attempt to release recursive lock not owned by thread"]}
+        False,
+        {"error": ["AssertionError", "attempt to release recursive lock not owned by thread"]},
     ]
     assert report["child_rlock_release"] == {"value": [None, None, 0]}
     assert report["parent_rlock_after"] == [True, True, None]
@@ -230,9 +233,7 @@ def check_report(report, parent_ours, parent_version, child_version):
     assert report["child_exit"] == 0
 
 
-@pytest.mark.parametrize(
-    "parent_ours", [True, False], ids=["ours-parent-stock-child", "stock-parent-ours-child"]
-)
+@pytest.mark.parametrize("parent_ours", [True, False], ids=["ours-parent-stock-child", "stock-parent-ours-child"])
 def test_same_version(scripts, version, parent_ours):
     report = run_pair(scripts, version, parent_ours, version)
     check_report(report, parent_ours, version, version)

@@ -197,8 +197,14 @@ SCENARIOS = textwrap.dedent(
 )
 
 NAMES = [
-    "raising_untimed", "raising_timed", "raising_rlock", "benign_timed", "benign_untimed",
-    "releasing_handler", "sigint_thread_untimed", "sigint_process_timed",
+    "raising_untimed",
+    "raising_timed",
+    "raising_rlock",
+    "benign_timed",
+    "benign_untimed",
+    "releasing_handler",
+    "sigint_thread_untimed",
+    "sigint_process_timed",
 ]
 #: What may differ between the sides (timings) and is checked by bounds instead.
 TIMINGS = ("elapsed", "handler_runs", "first_handler_at", "returned_after_handler")

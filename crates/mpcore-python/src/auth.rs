@@ -11,7 +11,7 @@ use pyo3::types::PyBytes;
 use mpcore::auth::{create_response, new_challenge, verify_response};
 use mpcore::{AuthKey, Dialect, Digest};
 
-use crate::errors::to_py;
+use crate::exceptions::to_py;
 
 /// The challenge dialect: the legacy one (`None`), or the modern one naming `digest`.
 fn dialect(digest: Option<&str>) -> PyResult<Dialect> {

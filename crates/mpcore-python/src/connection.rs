@@ -23,7 +23,7 @@ use pyo3::types::{PyBytes, PyInt};
 use mpcore::{Error, RecvState, SendState};
 
 use crate::buffer::Buffer;
-use crate::errors::to_py;
+use crate::exceptions::to_py;
 
 /// Payloads up to this size are read straight into the `bytes` object that is returned, which
 /// is allocated at its full size once the header is in. The allocation commits no memory until

@@ -1,4 +1,7 @@
-//! `_multiprocessing` for CPython 3.10 to 3.13, built on `mpcore`.
+//! `multiprocessing_rs._native`: CPython's `_multiprocessing` for 3.10 to 3.13, built on `mpcore`.
+//!
+//! The override shim (`python/multiprocessing_rs/_override/_multiprocessing.py`) re-exports it
+//! under the stock name `_multiprocessing`.
 //!
 //! The module stock CPython ships as a C extension: `SemLock`, `sem_unlink` and `flags`, plus
 //! `closesocket`, `recv` and `send` on Windows. Each item behaves like the stock one of the
@@ -18,7 +21,7 @@ mod auth;
 mod buffer;
 #[cfg(unix)]
 mod connection;
-mod errors;
+mod exceptions;
 mod fastcall;
 mod semlock;
 #[cfg(windows)]
@@ -42,12 +45,12 @@ fn sem_unlink(
         )));
     }
     let name = args::clinic_str("sem_unlink", "argument", &args.get_item(0)?)?;
-    mpcore::unlink(&name).map_err(errors::py_err(py))
+    mpcore::unlink(&name).map_err(exceptions::py_err(py))
 }
 
 /// Semaphores and the helpers `multiprocessing` builds on, in Rust.
 #[pymodule]
-fn _multiprocessing(m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     args::init(py);
     m.add_class::<semlock::PySemLock>()?;

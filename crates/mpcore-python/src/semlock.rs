@@ -20,7 +20,7 @@ use std::ffi::CStr;
 use mpcore::{Deadline, Error, Kind, SemLock};
 
 use crate::args::{self, Signature};
-use crate::errors::{py_err, to_py};
+use crate::exceptions::{py_err, to_py};
 use crate::fastcall::{self, Convention, FastArgs, FastMethod};
 
 /// Semaphore/Mutex type

@@ -14,7 +14,7 @@ use pyo3::types::{PyBytes, PyDict, PyTuple};
 use windows_sys::Win32::Networking::WinSock::{self, WSAGetLastError, SOCKET};
 
 use crate::args;
-use crate::errors::os_error;
+use crate::exceptions::os_error;
 
 /// The Windows error of the last failed Winsock call, as `OSError`.
 fn socket_error(py: Python<'_>) -> PyErr {

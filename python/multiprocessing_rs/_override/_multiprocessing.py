@@ -10,21 +10,22 @@ import sys
 
 def _load_native():
     try:
-        from multiprocessing_rs import _multiprocessing as native
+        from multiprocessing_rs import _native as native
     except ImportError:
         # Started without site-packages (``-S``): load the extension next to this directory.
         import importlib.machinery
         import importlib.util
         import os
+        import sys
 
         package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = os.path.join(package_dir, "_multiprocessing" + suffix)
+            path = os.path.join(package_dir, "_native" + suffix)
             if os.path.exists(path):
                 break
         else:
             raise
-        name = "multiprocessing_rs._multiprocessing"
+        name = "multiprocessing_rs._native"
         loader = importlib.machinery.ExtensionFileLoader(name, path)
         spec = importlib.util.spec_from_file_location(name, path, loader=loader)
         native = importlib.util.module_from_spec(spec)

@@ -4,7 +4,7 @@
 //! `maxvalue` check, the retry loops) against this trait only, so a backend is nothing but
 //! system calls and the compiler checks that each platform provides all of them. Portable
 //! arithmetic the backends share (deadlines, the polling schedule, Windows code mapping) lives in
-//! `deadline.rs`, `schedule.rs` and `win32.rs`, where Linux unit tests reach it.
+//! `deadline.rs`, `schedule.rs` and `windows_codes.rs`, where Linux unit tests reach it.
 //!
 //! | backend | file | run-tested |
 //! |---|---|---|

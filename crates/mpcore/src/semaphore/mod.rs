@@ -13,7 +13,7 @@
 //! * `windows.rs`: Windows kernel semaphores.
 //!
 //! Portable arithmetic the backends share is in `deadline.rs` (absolute deadlines),
-//! `schedule.rs` (macOS polling schedule, Windows wait slices) and `win32.rs` (what Windows
+//! `schedule.rs` (macOS polling schedule, Windows wait slices) and `windows_codes.rs` (what Windows
 //! return and error codes mean); all of it is compiled and unit-tested on Linux.
 
 mod backend;
@@ -21,7 +21,7 @@ mod deadline;
 mod net_count;
 mod registry;
 mod schedule;
-mod win32;
+mod windows_codes;
 
 #[cfg(unix)]
 mod posix;
@@ -447,7 +447,9 @@ mod tests {
         fn post(&self) -> Result<()> {
             let mut value = self.value.lock().unwrap();
             if Self::RELEASE_CHECK == ReleaseCheck::Kernel && *value >= self.kernel_max {
-                return Err(win32::release_error(win32::ERROR_TOO_MANY_POSTS));
+                return Err(windows_codes::release_error(
+                    windows_codes::ERROR_TOO_MANY_POSTS,
+                ));
             }
             *value += 1;
             Ok(())

@@ -6,7 +6,7 @@
 //! ([`SemLock::duplicate_for_child`], then [`SemLock::from_raw_handle`] in the child). The
 //! kernel knows the maximum given at creation and refuses a post beyond it
 //! (`ERROR_TOO_MANY_POSTS`), so `release()` needs no check of its own. What the numbers the calls
-//! return mean is decided in `win32.rs`, which Linux tests cover; the calls are documented in
+//! return mean is decided in `windows_codes.rs`, which Linux tests cover; the calls are documented in
 //! Microsoft's pages for `CreateSemaphoreW`, `WaitForSingleObjectEx`, `ReleaseSemaphore`,
 //! `DuplicateHandle` and `CloseHandle`.
 //!
@@ -44,17 +44,17 @@ use windows_sys::Win32::System::Threading::{
 
 use super::backend::{Backend, ReleaseCheck, Waited};
 use super::deadline::Deadline;
-use super::{registry, schedule, win32, Kind, SemLock};
+use super::{registry, schedule, windows_codes, Kind, SemLock};
 use crate::error::{Error, Result};
 
-// The portable mapping in `win32.rs` spells these numbers out so Linux tests can use them;
+// The portable mapping in `windows_codes.rs` spells these numbers out so Linux tests can use them;
 // here the compiler holds them to the SDK's.
 const _: () = {
-    assert!(win32::WAIT_OBJECT_0 == foundation::WAIT_OBJECT_0);
-    assert!(win32::WAIT_TIMEOUT == foundation::WAIT_TIMEOUT);
-    assert!(win32::WAIT_FAILED == foundation::WAIT_FAILED);
-    assert!(win32::INFINITE == threading::INFINITE);
-    assert!(win32::ERROR_TOO_MANY_POSTS == foundation::ERROR_TOO_MANY_POSTS);
+    assert!(windows_codes::WAIT_OBJECT_0 == foundation::WAIT_OBJECT_0);
+    assert!(windows_codes::WAIT_TIMEOUT == foundation::WAIT_TIMEOUT);
+    assert!(windows_codes::WAIT_FAILED == foundation::WAIT_FAILED);
+    assert!(windows_codes::INFINITE == threading::INFINITE);
+    assert!(windows_codes::ERROR_TOO_MANY_POSTS == foundation::ERROR_TOO_MANY_POSTS);
 };
 
 /// `FALSE` for the `BOOL` parameters: waits are not alertable, duplicates not inheritable.
@@ -160,7 +160,7 @@ impl Backend for RawSemaphore {
     fn try_wait(&self) -> Result<bool> {
         // SAFETY: `self.handle` is an open semaphore handle until drop.
         let rc = unsafe { WaitForSingleObjectEx(self.handle, 0, FALSE) };
-        win32::try_wait_result(rc, last_error)
+        windows_codes::try_wait_result(rc, last_error)
     }
 
     /// One slice of at most 50 ms of `WaitForSingleObjectEx`, or less if the deadline is
@@ -169,7 +169,7 @@ impl Backend for RawSemaphore {
         let (ms, to_deadline) = schedule::win_slice(deadline.map(Deadline::remaining));
         // SAFETY: `self.handle` is open (see `try_wait`).
         let rc = unsafe { WaitForSingleObjectEx(self.handle, ms, FALSE) };
-        win32::wait_result(rc, to_deadline, last_error)
+        windows_codes::wait_result(rc, to_deadline, last_error)
     }
 
     /// `ReleaseSemaphore(h, 1, NULL)`; past the maximum is `ReleasedTooManyTimes`.
@@ -179,7 +179,7 @@ impl Backend for RawSemaphore {
             return Ok(());
         }
         // SAFETY: GetLastError only reads this thread's last-error slot.
-        Err(win32::release_error(unsafe { GetLastError() }))
+        Err(windows_codes::release_error(unsafe { GetLastError() }))
     }
 
     /// Stock's `_GetSemaphoreValue`: a zero-timeout wait, then a release that reports the
@@ -191,7 +191,7 @@ impl Backend for RawSemaphore {
         if taken && unsafe { ReleaseSemaphore(self.handle, 1, &mut previous) } == 0 {
             return Err(Error::Os(last_error()));
         }
-        Ok(win32::value_from(taken, previous))
+        Ok(windows_codes::value_from(taken, previous))
     }
 
     /// Nothing has a name: a no-op, as stock's `SEM_UNLINK` is on Windows.
@@ -205,9 +205,9 @@ impl Backend for RawSemaphore {
         u64::from(unsafe { GetCurrentThreadId() })
     }
 
-    /// Whole milliseconds as stock computes them (`win32::timeout_millis`), from now.
+    /// Whole milliseconds as stock computes them (`windows_codes::timeout_millis`), from now.
     fn deadline_after_secs(seconds: f64) -> Result<Deadline> {
-        let ms = win32::timeout_millis(seconds)?;
+        let ms = windows_codes::timeout_millis(seconds)?;
         Ok(Deadline::after(Duration::from_millis(u64::from(ms))))
     }
 }

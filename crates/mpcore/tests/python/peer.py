@@ -24,7 +24,7 @@ PATTERN = bytes(range(251))
 
 def payload(n):
     start = n % 251
-    return (PATTERN * (n // 251 + 2))[start:start + n]
+    return (PATTERN * (n // 251 + 2))[start : start + n]
 
 
 def out(*words):

@@ -1,4 +1,4 @@
-"""The Rust `_multiprocessing`: what stock CPython's C module provides, same names and rules."""
+"""The Rust extension `multiprocessing_rs._native`: what stock CPython's `_multiprocessing` provides, same names and rules."""
 
 import sys
 from typing import Any, ClassVar
