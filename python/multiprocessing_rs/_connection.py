@@ -139,11 +139,15 @@ def _patch_transport(Connection, ForkingPickler):
                 return ready
         return stock["_poll"](self, timeout)
 
+    # A subclass may hook `_send`/`_recv`, which stock's versions of these two call: it gets
+    # stock's, as it does from the public methods.
     def _send_bytes(self, buf):
-        if native_send(self._handle, buf, 0, None) is NotImplemented:
+        if type(self) is not Connection or native_send(self._handle, buf, 0, None) is NotImplemented:
             stock["_send_bytes"](self, buf)
 
     def _recv_bytes(self, maxsize=None):
+        if type(self) is not Connection:
+            return stock["_recv_bytes"](self, maxsize)
         message = native_recv(self._handle, maxsize)
         if message is NotImplemented:
             return stock["_recv_bytes"](self, maxsize)
