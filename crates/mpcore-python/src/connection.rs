@@ -121,11 +121,22 @@ fn blocking<T: Send>(py: Python<'_>, op: impl FnMut() -> Result<T, Error> + Send
     without_gil(py, op)?.map_err(|err| to_py(py, err))
 }
 
-/// The descriptor of a Python `Connection`.
-fn borrow_fd<'a>(fd: c_int) -> BorrowedFd<'a> {
-    // SAFETY: the calling Connection owns `fd` and keeps it open for the call. Closing it from
-    // another thread meanwhile is the same race stock's `os.write(self._handle, ...)` has.
-    unsafe { BorrowedFd::borrow_raw(fd) }
+/// `EBADF`, the same number on every POSIX system.
+const EBADF: i32 = 9;
+
+/// The descriptor of a Python `Connection`. A negative number (a `_handle` set by hand) is no
+/// descriptor: the `OSError(EBADF)` stock's `os.read`/`os.write` raise for it.
+fn borrow_fd<'a>(py: Python<'_>, fd: c_int) -> PyResult<BorrowedFd<'a>> {
+    if fd < 0 {
+        return Err(to_py(
+            py,
+            Error::Os(std::io::Error::from_raw_os_error(EBADF)),
+        ));
+    }
+    // SAFETY: `fd` is not negative (`borrow_raw` requires it not to be -1), and the calling
+    // Connection owns it and keeps it open for the call. Closing it from another thread
+    // meanwhile is the same race stock's `os.write(self._handle, ...)` has.
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
 }
 
 /// An `int` argument as `i64`; `None` for anything else (or an int too large for it).
@@ -159,23 +170,27 @@ pub(crate) fn send_bytes(
             None => return not_implemented(),
         },
     };
-    let n = buffer.as_slice().len() as i64;
-    if offset < 0 {
+    // Stock's checks, in stock's order, on Python's unbounded integers: a sum past i64::MAX
+    // is past the buffer's end.
+    let n = buffer.as_slice().len();
+    let Ok(start) = usize::try_from(offset) else {
         return Err(PyValueError::new_err("offset is negative"));
-    }
-    if n < offset {
+    };
+    if n < start {
         return Err(PyValueError::new_err("buffer length < offset"));
     }
-    let size = match size {
-        None => n - offset,
-        Some(size) if size < 0 => return Err(PyValueError::new_err("size is negative")),
-        Some(size) if offset + size > n => {
-            return Err(PyValueError::new_err("buffer length < offset + size"))
-        }
-        Some(size) => size,
+    let end = match size {
+        None => n,
+        Some(size) => match usize::try_from(size) {
+            Err(_) => return Err(PyValueError::new_err("size is negative")),
+            Ok(size) => match start.checked_add(size) {
+                Some(end) if end <= n => end,
+                _ => return Err(PyValueError::new_err("buffer length < offset + size")),
+            },
+        },
     };
-    let payload = &buffer.as_slice()[offset as usize..(offset + size) as usize];
-    let fd = borrow_fd(fd);
+    let payload = &buffer.as_slice()[start..end];
+    let fd = borrow_fd(py, fd)?;
     let mut state = SendState::new();
     attempt(
         py,
@@ -206,7 +221,7 @@ pub(crate) fn recv_bytes(
             None => return Ok(py.NotImplemented()),
         },
     };
-    let fd = borrow_fd(fd);
+    let fd = borrow_fd(py, fd)?;
     let mut state = RecvState::new();
     let header = read_header(py, &mut state, fd, maxlength)?;
     let len = match header {
@@ -243,21 +258,22 @@ pub(crate) fn recv_bytes_into(
     let Some(offset) = small_int(offset) else {
         return Ok(py.NotImplemented());
     };
-    let room = buffer.as_slice().len() as i64;
-    if offset < 0 {
+    let room = buffer.as_slice().len();
+    let Ok(start) = usize::try_from(offset) else {
         return Err(PyValueError::new_err("negative offset"));
-    }
-    if offset > room {
+    };
+    if start > room {
         return Err(PyValueError::new_err("offset too large"));
     }
-    let fd = borrow_fd(fd);
+    let fd = borrow_fd(py, fd)?;
     let mut state = RecvState::new();
+    // The announced length is the peer's: any u64, so compared, not added.
     let len = read_header(py, &mut state, fd, None)?.map_err(|err| to_py(py, err))?;
-    if len as i64 > room - offset {
+    if len > room - start {
         let message = blocking(py, || state.recv(fd, None))?;
         return Ok(PyBytes::new(py, &message).into_any().unbind());
     }
-    let dest = &mut buffer.as_mut_slice()[offset as usize..offset as usize + len];
+    let dest = &mut buffer.as_mut_slice()[start..start + len];
     // SAFETY: initialised bytes are valid `MaybeUninit<u8>`s, and only initialised bytes are
     // written through the cast slice.
     let dest: &mut [MaybeUninit<u8>] = unsafe { &mut *(dest as *mut [u8] as *mut _) };
@@ -316,13 +332,20 @@ fn receive_payload(
 #[pyfunction]
 #[pyo3(signature = (fd, timeout))]
 pub(crate) fn poll(py: Python<'_>, fd: c_int, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
-    let fd = borrow_fd(fd);
+    if fd < 0 {
+        // What stock's wait() (a selector) raises for it, where poll(2) would ignore it.
+        return Err(PyValueError::new_err(format!(
+            "Invalid file descriptor: {fd}"
+        )));
+    }
+    let fd = borrow_fd(py, fd)?;
     let deadline = match timeout {
         None => None,
         Some(t) if t.is_nan() => return Ok(py.NotImplemented()),
-        Some(t) => Some(
-            Instant::now() + Duration::try_from_secs_f64(t.max(0.0)).unwrap_or(Duration::MAX / 4),
-        ),
+        // A deadline too far away for an `Instant` (or infinite) is no deadline.
+        Some(t) => Duration::try_from_secs_f64(t.max(0.0))
+            .ok()
+            .and_then(|timeout| Instant::now().checked_add(timeout)),
     };
     if timeout.is_some_and(|t| t <= 0.0) {
         // Nothing to wait for: answer with the GIL held (Queue.empty() polls like this).
