@@ -6,6 +6,7 @@
 //! [`RecvState::recv`] again continues the same message where it stopped, without losing or
 //! repeating a byte.
 
+use std::io;
 use std::mem::{self, MaybeUninit};
 use std::os::fd::BorrowedFd;
 
@@ -116,9 +117,11 @@ impl RecvState {
     }
 
     /// The second half: reads the payload straight into `dest`, whose length must be the one
-    /// [`recv_header`](Self::recv_header) returned. Resumable: after an interruption, call
-    /// again with the same `dest` and it continues where it stopped. When it returns `Ok`,
-    /// all of `dest` is initialised and the state is ready for the next message.
+    /// [`recv_header`](Self::recv_header) returned (any other length, or a call before the
+    /// header, fails with an `InvalidInput` OS error, reads nothing and keeps the state).
+    /// Resumable: after an interruption, call again with the same `dest` and it continues
+    /// where it stopped. When it returns `Ok`, all of `dest` is initialised and the state is
+    /// ready for the next message.
     ///
     /// This is what lets a binding receive into the object it will return (one copy), where
     /// [`recv`](Self::recv) builds a `Vec`.
@@ -147,7 +150,14 @@ impl RecvState {
         dest: &mut [MaybeUninit<u8>],
         wait: Wait,
     ) -> Result<()> {
-        debug_assert_eq!(self.expected, Some(dest.len()), "call recv_header first");
+        if self.expected != Some(dest.len()) {
+            // Reading into it would split the payload at the wrong place and leave the stream
+            // out of step: refuse, and read nothing.
+            return Err(Error::Os(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "recv_payload_into needs a destination of the length recv_header returned",
+            )));
+        }
         let result = self.fill(fd, dest, wait);
         match &result {
             Err(err) if err.is_resumable() => {}
