@@ -30,6 +30,10 @@ def _patch_process(module):
 
 
 def _patch_connection(module):
+    from ._fallback import native_module
+
+    if native_module() is None:
+        return  # the Rust transport and handshake cannot serve here: the stock ones stay
     from . import _connection
 
     _connection.patch(module)
