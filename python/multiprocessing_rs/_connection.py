@@ -17,7 +17,7 @@ run of bytes, or an offset that is not an ``int`` takes the stock code path unch
 import io
 import sys
 
-from . import _native
+from . import _native, _stdlib_shape
 
 _MODERN = sys.version_info >= (3, 12)
 _CHALLENGE = b"#CHALLENGE#"
@@ -29,10 +29,31 @@ _MAX_POLL_SECONDS = 2147483
 
 
 def patch(module):
-    """Wires the Rust transport and handshake into ``multiprocessing.connection``."""
+    """Wires the Rust transport and handshake into ``multiprocessing.connection``. A piece whose
+    private names are not as expected (a CPython we have not verified) stays stock, with one
+    warning that says what changed."""
+    changed = []
     if hasattr(_native, "send_bytes"):  # POSIX: Connection is a descriptor
-        _patch_transport(module.Connection, module._ForkingPickler)
-    _patch_handshake(module)
+        transport = _stdlib_shape.transport_mismatches(module)
+        if transport:
+            changed.append(("Connection transport", transport))
+        else:
+            _patch_transport(module.Connection, module._ForkingPickler)
+    handshake = _stdlib_shape.handshake_mismatches(module)
+    if handshake:
+        changed.append(("authentication handshake", handshake))
+    else:
+        _patch_handshake(module)
+    if changed:
+        from ._fallback import warn_once
+
+        pieces = " and ".join(piece for piece, _ in changed)
+        details = "; ".join(detail for _, details in changed for detail in details)
+        version = ".".join(map(str, sys.version_info[:3]))
+        warn_once(
+            f"multiprocessing.connection of Python {version} is not as this version expects ({details})",
+            f"its stock {pieces} runs",
+        )
 
 
 def _patch_transport(Connection, ForkingPickler):
