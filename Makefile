@@ -10,7 +10,7 @@ PKG    := build/pkg
 
 export MPRS_PKG_DIR := $(abspath $(PKG))
 
-.PHONY: demo test test-steps build lint cross-check rust-test rust-bench stubtest py-test cpython-test bench clean
+.PHONY: demo test test-steps build lint cross-check rust-test rust-bench stubtest py-test cpython-test bench fuzz clean
 
 demo: build
 	$(PY) -m multiprocessing_rs demo
@@ -65,6 +65,13 @@ cpython-test: build
 
 bench: build
 	$(PY) -m multiprocessing_rs bench
+
+# The cargo-fuzz targets of fuzz/ (frame headers, the resumable receive, both handshake
+# sides), FUZZ_SECONDS each (default 30); installs nightly and cargo-fuzz when missing. Not
+# part of `make test`: `cargo test` replays the inputs kept in
+# crates/mpcore/tests/fuzz_regressions/ instead.
+fuzz:
+	scripts/fuzz.sh
 
 clean:
 	rm -rf $(VENV) build target
