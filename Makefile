@@ -1,6 +1,7 @@
-# Every target sets itself up from a fresh machine: a venv with maturin, pytest, mypy and ruff, the
-# extension built in release mode and installed into it, and a copy of the package in build/pkg
-# for the other CPython versions (the wheel is abi3: one build serves 3.10 to 3.13).
+# Every target sets itself up from a fresh machine: a venv with maturin, pytest, mypy, ruff and
+# hypothesis, the extension built in release mode and installed into it, and a copy of the
+# package in build/pkg for the other CPython versions (the wheel is abi3: one build serves 3.10
+# to 3.13).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -22,10 +23,10 @@ test:
 
 test-steps: build lint cross-check rust-test stubtest py-test cpython-test
 
-$(VENV)/.ready: pyproject.toml
+$(VENV)/.ready: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10" "ruff==0.17.6"
+	$(PY) -m pip install -q "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10" "ruff==0.17.6" "hypothesis>=6.100"
 	touch $@
 
 build: $(VENV)/.ready
