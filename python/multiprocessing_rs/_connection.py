@@ -51,6 +51,7 @@ def _patch_transport(Connection, ForkingPickler):
     }
     native_send, native_recv = _native.send_bytes, _native.recv_bytes
     native_recv_into, native_poll = _native.recv_bytes_into, _native.poll
+    BadMessageLength = _native.BadMessageLength
     dumps, loads = ForkingPickler.dumps, ForkingPickler.loads
     from multiprocessing import BufferTooShort
 
@@ -90,12 +91,15 @@ def _patch_transport(Connection, ForkingPickler):
             raise ValueError("negative maxlength")
         if type(self) is not Connection:
             return stock["recv_bytes"](self, maxlength)
-        message = native_recv(handle, maxlength)
-        if message is NotImplemented:
-            return stock["recv_bytes"](self, maxlength)
-        if message is None:
-            self._bad_message_length()
-        return message
+        try:
+            message = native_recv(handle, maxlength)
+        except BadMessageLength:
+            pass  # raised below, outside the handler: stock's error has no context
+        else:
+            if message is NotImplemented:
+                return stock["recv_bytes"](self, maxlength)
+            return message
+        self._bad_message_length()
 
     def recv_bytes_into(self, buf, offset=0):
         """
@@ -144,11 +148,12 @@ def _patch_transport(Connection, ForkingPickler):
             stock["_send_bytes"](self, buf)
 
     def _recv_bytes(self, maxsize=None):
-        message = native_recv(self._handle, maxsize)
+        try:
+            message = native_recv(self._handle, maxsize)
+        except BadMessageLength:
+            return None  # stock's contract: its callers then call _bad_message_length()
         if message is NotImplemented:
             return stock["_recv_bytes"](self, maxsize)
-        if message is None:
-            return None
         # Positioned at the end, as stock's buffer is after its writes (callers read tell()).
         buf = io.BytesIO(message)
         buf.seek(0, io.SEEK_END)

@@ -16,6 +16,7 @@ __all__ = [
     "auth_response",
     "auth_verify",
     "flags",
+    "BadMessageLength",
 ]
 
 flags: dict[str, int]
@@ -48,9 +49,13 @@ class SemLock:
     @classmethod
     def _rebuild(cls, handle: int, kind: int, maxvalue: int, name: str | None, /) -> SemLock: ...
 
+class BadMessageLength(OSError):
+    """A message longer than the receiver's `maxlength`: `OSError('bad message length')`. The
+    `Connection` wrappers catch it and call `_bad_message_length()`, as stock does."""
+
 # The byte transport of POSIX `multiprocessing.connection.Connection` (after its checks).
 # Each returns NotImplemented for arguments it does not take, which the wrappers hand to the
-# stock code.
+# stock code; `recv_bytes` raises BadMessageLength for a message over `maxlength`.
 if sys.platform != "win32":
     def send_bytes(fd: int, buf: Buffer, offset: Any, size: Any) -> Any: ...
     def recv_bytes(fd: int, maxlength: Any = None) -> Any: ...

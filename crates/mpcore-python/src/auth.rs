@@ -4,14 +4,13 @@
 //! `Connection`-like object, as the stock functions do); the nonces, MACs, prefix parsing and
 //! the constant-time comparison are `mpcore::auth`.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use mpcore::auth::{create_response, new_challenge, verify_response};
 use mpcore::{AuthKey, Dialect, Digest};
 
-use crate::exceptions::to_py;
+use crate::exceptions::{self, CoreError};
 
 /// The challenge dialect: the legacy one (`None`), or the modern one naming `digest`.
 fn dialect(digest: Option<&str>) -> PyResult<Dialect> {
@@ -19,7 +18,7 @@ fn dialect(digest: Option<&str>) -> PyResult<Dialect> {
         None => Ok(Dialect::Legacy),
         Some(name) => Digest::from_name(name.as_bytes())
             .map(Dialect::Modern)
-            .ok_or_else(|| PyValueError::new_err(format!("unsupported digest {name:?}"))),
+            .ok_or_else(|| exceptions::unsupported_digest(name)),
     }
 }
 
@@ -31,7 +30,7 @@ pub(crate) fn auth_challenge<'py>(
     py: Python<'py>,
     digest: Option<&str>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let challenge = new_challenge(dialect(digest)?).map_err(|err| to_py(py, err))?;
+    let challenge = new_challenge(dialect(digest)?).map_err(CoreError)?;
     Ok(PyBytes::new(py, &challenge))
 }
 
@@ -48,7 +47,7 @@ pub(crate) fn auth_response<'py>(
     let response = if legacy {
         Digest::Md5.hmac(key.as_bytes(), message)
     } else {
-        create_response(&key, message).map_err(|err| to_py(py, err.into()))?
+        create_response(&key, message).map_err(CoreError::from)?
     };
     Ok(PyBytes::new(py, &response))
 }
@@ -58,7 +57,6 @@ pub(crate) fn auth_response<'py>(
 /// 3.12's `_verify_challenge`. In constant time.
 #[pyfunction]
 pub(crate) fn auth_verify(
-    py: Python<'_>,
     authkey: &[u8],
     message: &[u8],
     response: &[u8],
@@ -69,6 +67,8 @@ pub(crate) fn auth_verify(
     } else {
         Dialect::default()
     };
-    verify_response(&AuthKey::new(authkey), message, response, dialect)
-        .map_err(|err| to_py(py, err.into()))
+    Ok(
+        verify_response(&AuthKey::new(authkey), message, response, dialect)
+            .map_err(CoreError::from)?,
+    )
 }

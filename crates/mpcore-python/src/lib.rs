@@ -32,20 +32,12 @@ use pyo3::types::{PyDict, PyTuple};
 
 #[pyfunction]
 #[pyo3(signature = (*args, **kwargs), text_signature = "($module, name, /)")]
-fn sem_unlink(
-    py: Python<'_>,
-    args: &Bound<'_, PyTuple>,
-    kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<()> {
-    args::no_keywords("_multiprocessing.sem_unlink", kwargs)?;
-    if args.len() != 1 {
-        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "_multiprocessing.sem_unlink() takes exactly one argument ({} given)",
-            args.len()
-        )));
-    }
+fn sem_unlink(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    const QUALNAME: &str = "_multiprocessing.sem_unlink";
+    args::no_keywords(QUALNAME, kwargs)?;
+    args::check_positional(&args::Arity::One { qualname: QUALNAME }, args.len())?;
     let name = args::clinic_str("sem_unlink", "argument", &args.get_item(0)?)?;
-    mpcore::unlink(&name).map_err(exceptions::py_err(py))
+    Ok(mpcore::unlink(&name).map_err(exceptions::CoreError)?)
 }
 
 /// Semaphores and the helpers `multiprocessing` builds on, in Rust.
@@ -54,6 +46,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     args::init(py);
     m.add_class::<semlock::PySemLock>()?;
+    m.add(
+        "BadMessageLength",
+        py.get_type::<exceptions::BadMessageLength>(),
+    )?;
     semlock::make_immutable(py);
     let unlink = wrap_pyfunction!(sem_unlink, m)?;
     // The stock function belongs to `_multiprocessing`, which is also where pickle looks it up;
