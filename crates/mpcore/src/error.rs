@@ -92,7 +92,6 @@ pub enum Error {
 
 impl Error {
     /// Wraps an OS error, turning `EINTR` into [`Error::Interrupted`].
-    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn from_os(err: io::Error) -> Self {
         if err.kind() == io::ErrorKind::Interrupted {
             Error::Interrupted

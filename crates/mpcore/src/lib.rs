@@ -19,8 +19,8 @@
 //! let name = format!("/mpcore-crate-doc-{}", std::process::id());
 //! let rlock = SemLock::create(Kind::RecursiveMutex, 1, 1, &name, true)?;
 //! assert_eq!(rlock.name(), None, "unlinked at creation");
-//! assert!(rlock.acquire(true, None)?);
-//! assert!(rlock.acquire(false, None)?, "the owner may re-acquire");
+//! rlock.acquire()?;
+//! assert!(rlock.try_acquire()?, "the owner may re-acquire");
 //! assert_eq!(rlock.count(), 2);
 //! rlock.release()?;
 //! rlock.release()?;

@@ -38,7 +38,7 @@ impl Address {
     }
 
     fn from_unix(addr: &std::os::unix::net::SocketAddr) -> Self {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(abstract_sockets)]
         if let Some(name) = abstract_name(addr) {
             return Address::Abstract(name.to_vec());
         }
@@ -62,17 +62,17 @@ use std::os::android::net::SocketAddrExt;
 #[cfg(target_os = "linux")]
 use std::os::linux::net::SocketAddrExt;
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(abstract_sockets)]
 fn abstract_name(addr: &std::os::unix::net::SocketAddr) -> Option<&[u8]> {
     addr.as_abstract_name()
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(abstract_sockets)]
 fn abstract_addr(name: &[u8]) -> Result<std::os::unix::net::SocketAddr> {
     std::os::unix::net::SocketAddr::from_abstract_name(name).map_err(Error::from_os)
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(abstract_sockets))]
 fn abstract_addr(_name: &[u8]) -> Result<std::os::unix::net::SocketAddr> {
     Err(Error::Os(std::io::Error::new(
         std::io::ErrorKind::Unsupported,
