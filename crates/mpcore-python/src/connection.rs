@@ -21,7 +21,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt};
 
-use mpcore::{Error, RecvState, SendState};
+use mpcore::{Error, RecvInto, RecvState, SendState};
 
 use crate::args;
 use crate::buffer::Buffer;
@@ -202,7 +202,7 @@ pub(crate) fn recv_bytes(
     }
     let mut bytes = FreshBytes::new(py, len)?;
     let dest = bytes.contents();
-    mpcore::prepare_fresh_buffer(dest);
+    mpcore::advise_huge_pages(dest);
     receive_payload(py, &mut state, fd, dest)?;
     Ok(bytes.into_any())
 }
@@ -225,21 +225,24 @@ pub(crate) fn recv_bytes_into(
     let Some(offset) = small_int(offset) else {
         return Ok(py.NotImplemented());
     };
-    let room = buffer.as_slice().len();
-    let offset = args::recv_into_offset(room, offset)?;
+    let offset = args::recv_into_offset(buffer.as_slice().len(), offset)?;
     let fd = borrow_fd(fd);
     let mut state = RecvState::new();
     let len = read_header(py, &mut state, fd, None)?.map_err(CoreError)?;
-    if len > room - offset {
-        let message = blocking(py, || state.recv(fd, None))?;
-        return Ok(PyBytes::new(py, &message).into_any().unbind());
-    }
-    let dest = &mut buffer.as_mut_slice()[offset..offset + len];
-    // SAFETY: initialised bytes are valid `MaybeUninit<u8>`s, and only initialised bytes are
-    // written through the cast slice.
-    let dest: &mut [MaybeUninit<u8>] = unsafe { &mut *(dest as *mut [u8] as *mut _) };
-    receive_payload(py, &mut state, fd, dest)?;
-    Ok(len.into_pyobject(py)?.into_any().unbind())
+    // The rest is the core's `recv_into`: the payload straight into the buffer, or the whole
+    // message handed back if it does not fit.
+    let received = attempt(
+        py,
+        &mut (&mut state, &mut buffer.as_mut_slice()[offset..]),
+        len <= NOWAIT_LIMIT,
+        |(s, dest)| s.try_recv_into(fd, dest),
+        |(s, dest)| s.recv_into(fd, dest),
+    )?
+    .map_err(CoreError)?;
+    Ok(match received {
+        RecvInto::Received(len) => len.into_pyobject(py)?.into_any().unbind(),
+        RecvInto::BufferTooShort(message) => PyBytes::new(py, &message).into_any().unbind(),
+    })
 }
 
 /// The next message's header: its payload length, checked against `maxlength`. Tried without

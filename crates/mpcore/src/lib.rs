@@ -55,7 +55,7 @@ pub use auth::{answer_challenge, deliver_challenge};
 pub use auth::{AuthKey, Dialect, Digest};
 #[cfg(unix)]
 pub use connection::{
-    connect, connect_with_dialect, frame, pipe, poll_readable, prepare_fresh_buffer, Address,
+    advise_huge_pages, connect, connect_with_dialect, frame, pipe, poll_readable, Address,
     Connection, Listener, RecvInto, RecvState, SendState, READ_CHUNK,
 };
 pub use error::{AuthError, Error, Result};

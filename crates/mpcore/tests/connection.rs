@@ -200,6 +200,73 @@ fn recv_bytes_into_hands_back_a_message_that_does_not_fit() {
     );
 }
 
+/// A non-blocking connection and the raw other end: receives that find the message incomplete
+/// fail with a resumable `WouldBlock`, as an interrupted blocking one does.
+fn nonblocking_pair() -> (Connection, UnixStream) {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    (Connection::new(ours.into(), true, true).unwrap(), theirs)
+}
+
+fn would_block<T: std::fmt::Debug>(result: Result<T, Error>) -> bool {
+    matches!(&result, Err(Error::Os(e)) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
+#[test]
+fn recv_into_fills_the_callers_buffer_and_resumes_with_it() {
+    let (ours, mut peer) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let fd = OwnedFd::from(ours);
+    let fd = std::os::fd::AsFd::as_fd(&fd);
+    let mut state = RecvState::new();
+    let mut buf = *b"..........";
+    peer.write_all(&hex("00000006 616263")).unwrap();
+    assert!(would_block(state.recv_into(fd, &mut buf)));
+    assert_eq!(
+        &buf, b"abc.......",
+        "the payload goes straight into the buffer"
+    );
+    peer.write_all(b"def").unwrap();
+    assert_eq!(
+        state.recv_into(fd, &mut buf).unwrap(),
+        RecvInto::Received(6)
+    );
+    assert_eq!(&buf, b"abcdef....");
+    assert!(!state.in_progress());
+}
+
+#[test]
+fn a_message_begun_by_one_receive_is_finished_by_the_other() {
+    // recv_bytes_into stops part-way; recv_bytes finishes the message from where it stopped.
+    let (conn, mut peer) = nonblocking_pair();
+    peer.write_all(&hex("00000006 616263")).unwrap();
+    let mut buf = [0u8; 16];
+    assert!(would_block(conn.recv_bytes_into(&mut buf)));
+    peer.write_all(b"def").unwrap();
+    assert_eq!(conn.recv_bytes(None).unwrap(), b"abcdef");
+
+    // And the other way round.
+    peer.write_all(&hex("00000004 7879")).unwrap();
+    assert!(would_block(conn.recv_bytes(None)));
+    peer.write_all(b"zz").unwrap();
+    assert_eq!(
+        conn.recv_bytes_into(&mut buf).unwrap(),
+        RecvInto::Received(4)
+    );
+    assert_eq!(&buf[..4], b"xyzz");
+
+    // A message too long for the buffer, interrupted, then handed back whole.
+    peer.write_all(&hex("00000012 30313233")).unwrap();
+    let mut small = [0u8; 4];
+    assert!(would_block(conn.recv_bytes_into(&mut small)));
+    peer.write_all(b"45678901234567").unwrap();
+    assert_eq!(
+        conn.recv_bytes_into(&mut small).unwrap(),
+        RecvInto::BufferTooShort(b"012345678901234567".to_vec())
+    );
+    assert_eq!(small, [0; 4], "the buffer is left alone");
+}
+
 #[test]
 fn poll_waits_for_data_or_end_of_file() {
     let (left, right) = pipe(true).unwrap();

@@ -46,20 +46,19 @@ pub(super) fn read(fd: BorrowedFd<'_>, buf: &mut [u8], wait: Wait) -> io::Result
     )
 }
 
-/// `read(2)` of at most `max` bytes into the spare capacity of `buf`, which grows by what
-/// arrived. The caller reserves the capacity; `Ok(0)` is end of file.
+/// `read(2)` of at most `max` bytes into the spare capacity of `buf`, or with [`Wait::No`]
+/// only what has arrived; `buf` grows by what arrived. The caller reserves the capacity;
+/// `Ok(0)` is end of file.
 pub(super) fn read_into_spare(
     fd: BorrowedFd<'_>,
     buf: &mut Vec<u8>,
     max: usize,
+    wait: Wait,
 ) -> io::Result<usize> {
     let spare = buf.spare_capacity_mut();
-    let len = spare.len().min(max).min(MAX_IO);
-    // SAFETY: `spare` is valid for writes of `len` bytes (uninitialised memory may be written)
-    // and `fd` is open for the borrow.
-    let rc = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), len) };
-    let n = check(rc)?;
-    // SAFETY: read(2) initialised the first `n <= len` bytes of the spare capacity.
+    let len = spare.len().min(max);
+    let n = read_uninit(fd, &mut spare[..len], wait)?;
+    // SAFETY: the read initialised the first `n <= len` bytes of the spare capacity.
     unsafe { buf.set_len(buf.len() + n) };
     Ok(n)
 }
