@@ -10,6 +10,7 @@ use pyo3::exceptions::{
 };
 use pyo3::panic::PanicException;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use mpcore::{AuthError, Error};
 
@@ -77,7 +78,7 @@ fn to_py(py: Python<'_>, err: Error) -> PyErr {
             PyValueError::new_err("at least one of `readable` and `writable` must be True")
         }
         Error::SendPending => PyValueError::new_err(err.to_string()),
-        Error::Auth(auth) => authentication_error(py, auth_message(auth)),
+        Error::Auth(auth) => authentication_error(py, auth, None),
         // `errno` on POSIX, a Windows error code on Windows: `os_error` knows which.
         Error::Os(io) => match io.raw_os_error() {
             Some(code) => os_error(py, code),
@@ -86,24 +87,66 @@ fn to_py(py: Python<'_>, err: Error) -> PyErr {
     }
 }
 
-/// `AuthenticationError`'s message in stock's words.
-fn auth_message(err: AuthError) -> String {
-    match err {
-        AuthError::DigestReceivedWrong => "digest received was wrong".to_owned(),
-        AuthError::DigestSentRejected => "digest sent was rejected".to_owned(),
-        other => other.to_string(),
-    }
-}
-
-/// `multiprocessing.AuthenticationError(message)`.
-fn authentication_error(py: Python<'_>, message: String) -> PyErr {
+/// `multiprocessing.AuthenticationError` for a failed handshake, in stock's words.
+///
+/// `too_short(length)` words [`AuthError::ChallengeTooShort`] as the running interpreter does:
+/// CPython 3.12 and 3.13.0 forgot the f-prefix of that message, so it shows `{len(message)}` as
+/// written, and later releases interpolate the length. `_connection.py` reads the wording from
+/// stock's own code; without it, the length is interpolated.
+pub(crate) fn authentication_error(
+    py: Python<'_>,
+    err: AuthError,
+    too_short: Option<&Bound<'_, PyAny>>,
+) -> PyErr {
+    let message = match err {
+        AuthError::DigestReceivedWrong => Ok("digest received was wrong".to_owned()),
+        AuthError::DigestSentRejected => Ok("digest sent was rejected".to_owned()),
+        AuthError::ExpectedChallenge { message } => bytes_repr(py, &message)
+            .map(|message| format!("Protocol error, expected challenge: message={message}")),
+        AuthError::ChallengeTooShort { len } => match too_short {
+            Some(wording) => wording.call1((len,)).and_then(|m| m.extract::<String>()),
+            None => Ok(format!("challenge too short: {len} bytes")),
+        },
+        AuthError::UnsupportedDigest { message } => bytes_repr(py, &message).map(|message| {
+            format!(
+                "unsupported message length, missing digest prefix, or unsupported digest: \
+                 message={message}"
+            )
+        }),
+        AuthError::WrongDigestLength {
+            digest,
+            expected,
+            got,
+        } => Ok(format!(
+            "expected '{digest}' of length {expected} got {got}"
+        )),
+    };
     let class = py
         .import("multiprocessing")
         .and_then(|module| module.getattr("AuthenticationError"));
-    match class.and_then(|class| class.call1((message,))) {
+    match message.and_then(|message| class?.call1((message,))) {
         Ok(instance) => PyErr::from_value(instance),
         Err(err) => err,
     }
+}
+
+/// What CPython 3.10 and 3.11's `answer_challenge` raises for a first message that is not a
+/// challenge: `assert message[:11] == CHALLENGE, 'message = %r' % message`.
+pub(crate) fn not_a_challenge(py: Python<'_>, message: &[u8]) -> PyErr {
+    match bytes_repr(py, message) {
+        Ok(message) => PyAssertionError::new_err(format!("message = {message}")),
+        Err(err) => err,
+    }
+}
+
+/// What a handshake object says when used past its end (each judges one answer).
+pub(crate) fn handshake_over() -> PyErr {
+    PyValueError::new_err("this handshake is over")
+}
+
+/// `repr(bytes)`, by Python itself, as stock's messages quote the bytes a peer sent.
+fn bytes_repr(py: Python<'_>, bytes: &[u8]) -> PyResult<String> {
+    Ok(PyBytes::new(py, bytes).repr()?.to_string())
 }
 
 /// `OSError(errno, os.strerror(errno))`: the constructor picks the subclass

@@ -9,8 +9,8 @@
 //!
 //! It also carries what stock CPython leaves to Python code: the message framing of
 //! `Connection` (`send_bytes`, `recv_bytes`, `recv_bytes_into`, `poll`, POSIX) and the
-//! handshake's cryptography (`auth_*`), which `multiprocessing_rs._connection` wires into
-//! `multiprocessing.connection`.
+//! handshake (`Deliverer`, `Answerer`, `create_response`, `verify_response`), which
+//! `multiprocessing_rs._connection` wires into `multiprocessing.connection`.
 //!
 //! Platforms: built and tested on Linux; type-checked for Windows and macOS (x86-64 and arm64)
 //! by `scripts/cross-check.sh`, never run there.
@@ -29,6 +29,16 @@ mod winsock;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
+
+/// `_multiprocessing.flags`: the build options stock CPython reports on this platform (the
+/// calls they name are the ones `mpcore` makes there).
+const FLAGS: &[(&str, i32)] = if cfg!(windows) {
+    &[]
+} else if cfg!(target_vendor = "apple") {
+    &[("HAVE_SEM_OPEN", 1), ("HAVE_BROKEN_SEM_GETVALUE", 1)]
+} else {
+    &[("HAVE_SEM_OPEN", 1), ("HAVE_SEM_TIMEDWAIT", 1)]
+};
 
 #[pyfunction]
 #[pyo3(signature = (*args, **kwargs), text_signature = "($module, name, /)")]
@@ -65,11 +75,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_function(wrap_pyfunction!(connection::recv_bytes_into, m)?)?;
         m.add_function(wrap_pyfunction!(connection::poll, m)?)?;
     }
-    m.add_function(wrap_pyfunction!(auth::auth_challenge, m)?)?;
-    m.add_function(wrap_pyfunction!(auth::auth_response, m)?)?;
-    m.add_function(wrap_pyfunction!(auth::auth_verify, m)?)?;
+    auth::add(m)?;
     let flags = PyDict::new(py);
-    for (name, value) in mpcore::PLATFORM_FLAGS {
+    for (name, value) in FLAGS {
         flags.set_item(name, value)?;
     }
     m.add("flags", flags)?;

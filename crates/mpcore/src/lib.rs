@@ -8,7 +8,9 @@
 //!   talk to a Python `multiprocessing.connection.Listener` or `Client`.
 //! * [`auth`]: [`AuthKey`] (zeroized on drop, redacted in `Debug`) and both dialects of the
 //!   challenge handshake (CPython 3.11's HMAC-MD5, 3.12's `{digest}` prefixed), compared in
-//!   constant time.
+//!   constant time: state machines without I/O ([`auth::Deliverer`], [`auth::Answerer`]) for
+//!   any transport, driven over a [`Connection`] by [`deliver_challenge`] and
+//!   [`answer_challenge`].
 //!
 //! The crate knows nothing of Python: the `_multiprocessing` extension module is a thin binding
 //! over it.
@@ -59,4 +61,4 @@ pub use connection::{
     Connection, Listener, RecvInto, RecvState, SendState, READ_CHUNK,
 };
 pub use error::{AuthError, Error, Result};
-pub use semaphore::{unlink, Deadline, Kind, SemLock, PLATFORM_FLAGS, SEM_VALUE_MAX};
+pub use semaphore::{unlink, Deadline, Kind, SemLock, SemLockGuard, SEM_VALUE_MAX};

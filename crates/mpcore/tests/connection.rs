@@ -71,10 +71,6 @@ fn end_of_file_is_clean_only_at_the_start_of_a_read() {
         };
         assert_eq!(&got, expected, "wire {wire:?}");
     }
-    assert_eq!(
-        Error::EofInMessage.to_string(),
-        "got end of file during message"
-    );
 }
 
 #[test]
@@ -137,7 +133,6 @@ fn a_bad_length_makes_the_connection_unreadable_or_closed() {
         "a read-only end is closed, as in CPython"
     );
     assert!(matches!(reader.fileno(), Err(Error::Closed)));
-    assert_eq!(Error::Closed.to_string(), "handle is closed");
 }
 
 /// Each `write` on a datagram socket is one datagram, so the receiver sees the writes.
@@ -290,8 +285,6 @@ fn one_way_pipes_refuse_the_other_direction() {
     assert!(matches!(reader.send_bytes(b"x"), Err(Error::ReadOnly)));
     assert!(matches!(writer.recv_bytes(None), Err(Error::WriteOnly)));
     assert!(matches!(writer.poll(None), Err(Error::WriteOnly)));
-    assert_eq!(Error::ReadOnly.to_string(), "connection is read-only");
-    assert_eq!(Error::WriteOnly.to_string(), "connection is write-only");
     let (fd, _) = UnixStream::pair().unwrap();
     assert!(matches!(
         Connection::new(fd.into(), false, false),
@@ -479,7 +472,7 @@ fn receive_into_own_buffers(
                     Ok(len) => dest = Some(vec![MaybeUninit::uninit(); len]),
                     Err(err) if err.is_resumable() => break,
                     Err(err) => {
-                        results.push(Err(err.to_string()));
+                        results.push(Err(format!("{err:?}")));
                         return results;
                     }
                 }
@@ -494,7 +487,7 @@ fn receive_into_own_buffers(
                 }
                 Err(err) if err.is_resumable() => break,
                 Err(err) => {
-                    results.push(Err(err.to_string()));
+                    results.push(Err(format!("{err:?}")));
                     return results;
                 }
             }
@@ -522,16 +515,16 @@ fn a_receive_into_the_callers_buffer_resumes_in_header_and_payload() {
 fn a_receive_into_the_callers_buffer_checks_maxlength_from_the_header_alone() {
     let wire = hex("00000005 68656c6c6f");
     let received = receive_into_own_buffers(&wire, &[4], Some(4));
-    assert_eq!(received, [Err("bad message length".to_owned())]);
+    assert_eq!(received, [Err("BadMessageLength".to_owned())]);
 }
 
 #[test]
 fn a_receive_into_the_callers_buffer_tells_eof_inside_a_payload() {
     for (wire, expected) in [
         // The payload read gets nothing at all: stock raises EOFError.
-        (hex("00000003"), "end of file"),
-        // It gets part of it: "got end of file during message".
-        (hex("00000003 6869"), "got end of file during message"),
+        (hex("00000003"), "Eof"),
+        // It gets part of it: stock's "got end of file during message".
+        (hex("00000003 6869"), "EofInMessage"),
     ] {
         let (ours, mut peer) = UnixStream::pair().unwrap();
         peer.write_all(&wire).unwrap();
@@ -542,7 +535,7 @@ fn a_receive_into_the_callers_buffer_tells_eof_inside_a_payload() {
         let len = state.recv_header(fd, None).unwrap();
         let mut dest = vec![std::mem::MaybeUninit::uninit(); len];
         let err = state.recv_payload_into(fd, &mut dest).unwrap_err();
-        assert_eq!(err.to_string(), expected);
+        assert_eq!(format!("{err:?}"), expected);
         assert!(
             !state.in_progress(),
             "a failed message leaves the state ready for the next"

@@ -60,8 +60,6 @@ pub(crate) enum ReleaseCheck {
 pub(crate) trait Backend: Sized + Send + Sync + fmt::Debug {
     /// The largest value a semaphore can hold (`SemLock.SEM_VALUE_MAX`).
     const SEM_VALUE_MAX: i32;
-    /// `_multiprocessing.flags` as stock CPython reports it on this platform.
-    const FLAGS: &'static [(&'static str, i32)];
     /// How `release()` enforces `maxvalue` here.
     const RELEASE_CHECK: ReleaseCheck;
 

@@ -55,9 +55,6 @@ use net_count::NetCount;
 /// macOS 32767, Windows `LONG_MAX`).
 pub const SEM_VALUE_MAX: i32 = RawSemaphore::SEM_VALUE_MAX;
 
-/// The feature flags CPython's `_multiprocessing.flags` reports on this platform.
-pub const PLATFORM_FLAGS: &[(&str, i32)] = RawSemaphore::FLAGS;
-
 /// What a [`SemLock`] is: CPython's `RECURSIVE_MUTEX = 0` and `SEMAPHORE = 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i32)]
@@ -448,7 +445,6 @@ mod tests {
 
     impl<const CHECK: u8> Backend for Fake<CHECK> {
         const SEM_VALUE_MAX: i32 = i32::MAX;
-        const FLAGS: &'static [(&'static str, i32)] = &[];
         const RELEASE_CHECK: ReleaseCheck = match CHECK {
             0 => ReleaseCheck::Value,
             1 => ReleaseCheck::TryWaitIfBinary,
@@ -584,7 +580,6 @@ mod tests {
         struct Broken;
         impl Backend for Broken {
             const SEM_VALUE_MAX: i32 = 1;
-            const FLAGS: &'static [(&'static str, i32)] = &[];
             const RELEASE_CHECK: ReleaseCheck = ReleaseCheck::Value;
             fn create(_: &str, _: u32, _: i32) -> Result<Self> {
                 Ok(Broken)

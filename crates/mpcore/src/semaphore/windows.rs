@@ -118,8 +118,6 @@ impl RawSemaphore {
 impl Backend for RawSemaphore {
     /// Stock uses `LONG_MAX`, and `LONG` is 32 bits on Windows.
     const SEM_VALUE_MAX: i32 = i32::MAX;
-    /// None of stock's flags is defined on Windows.
-    const FLAGS: &'static [(&'static str, i32)] = &[];
     const RELEASE_CHECK: ReleaseCheck = ReleaseCheck::Kernel;
 
     /// `CreateSemaphoreW(NULL, value, maxvalue, NULL)`: unnamed. As stock, the call counts as
