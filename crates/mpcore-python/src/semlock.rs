@@ -470,8 +470,10 @@ fn release_error(err: Error) -> PyErr {
 /// 'acquire' attribute of immutable type '_multiprocessing.SemLock'`). Call it once the class is
 /// complete (after `add_class`): PyO3 fills the class attributes in after creating the type.
 ///
-/// PyO3 sets the flag itself only outside the limited API (or with `PyType_Freeze`, 3.14+), and
-/// the limited API has no call that sets type flags. So the flag is written straight into
+/// PyO3's `#[pyclass(immutable_type)]` would do this, but not in this build: PyO3 0.30 sets the
+/// flag only outside the limited API, or with `PyType_Freeze` (3.14+), and refuses the option at
+/// compile time for an abi3 build below 3.14 (`assert_immutable_type_supported`). The limited
+/// API has no call that sets type flags either. So the flag is written straight into
 /// `tp_flags`, whose offset is the same in every CPython 3.10-3.13 release build:
 /// `PyObject_VAR_HEAD` and then 18 pointer-sized fields. The word found there is first checked
 /// against `PyType_GetFlags`; on an unexpected layout nothing is written and the type stays

@@ -16,7 +16,7 @@
 //! The handshake is written once, as two state machines without I/O ([`Deliverer`] and
 //! [`Answerer`], in `handshake.rs`) that take the peer's messages and give back the messages
 //! to send and the verdict; [`deliver_challenge`] and [`answer_challenge`] drive them over a
-//! [`Connection`](crate::Connection), and the Python binding over any Python connection
+//! [`Connection`], and the Python binding over any Python connection
 //! object. The MACs are in `digest.rs`. The MAC comparison is constant-time; error messages
 //! never contain the key.
 

@@ -76,7 +76,7 @@ pub(crate) trait Backend: Sized + Send + Sync + fmt::Debug {
     /// Takes a unit if one is there, without blocking: `Ok(false)` at zero.
     fn try_wait(&self) -> Result<bool>;
 
-    /// Waits for a unit until `deadline` (`None`: no limit). May return [`Waited::NotYet`]
+    /// Waits for a unit until `deadline` (`None`: no limit). May return `Waited::NotYet`
     /// before the deadline; never returns `TimedOut` with `deadline == None`.
     fn wait(&self, deadline: Option<Deadline>) -> Result<Waited>;
 
