@@ -6,11 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
-from interpreters import find_interpreters  # noqa: E402
+import interpreters  # noqa: E402
 
 #: `make wheel`'s output: one wheel and one sdist.
 DIST = REPO / "build" / "dist"
@@ -18,13 +16,11 @@ DIST = REPO / "build" / "dist"
 PKG_DIR = Path(os.environ.get("MPRS_PKG_DIR", REPO / "build" / "pkg"))
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
-INTERPRETERS = find_interpreters()
+INTERPRETERS = interpreters.find_interpreters()
 
 
 def interpreter(version):
-    if version not in INTERPRETERS:
-        pytest.fail(f"CPython {version} is not installed on this machine (pyenv)")
-    return INTERPRETERS[version]
+    return interpreters.interpreter(version, INTERPRETERS)
 
 
 def built(pattern):

@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
-from interpreters import find_interpreters  # noqa: E402
+import interpreters  # noqa: E402
 
 #: The installed package for interpreters other than the venv's (see the Makefile's build).
 PKG_DIR = Path(os.environ.get("MPRS_PKG_DIR", REPO / "build" / "pkg"))
@@ -29,13 +29,11 @@ def script(name):
     return str(path)
 
 
-INTERPRETERS = find_interpreters()
+INTERPRETERS = interpreters.find_interpreters()
 
 
 def interpreter(version):
-    if version not in INTERPRETERS:
-        pytest.fail(f"CPython {version} is not installed on this machine (pyenv)")
-    return INTERPRETERS[version]
+    return interpreters.interpreter(version, INTERPRETERS)
 
 
 def python_command(version, args, *, ours, env=None):
