@@ -1,6 +1,6 @@
 """The handshake under the override gives stock's results, word for word, on every version.
 
-`handshake_scenarios.py` drives `deliver_challenge`, `answer_challenge` and (3.12+)
+`scripts/handshake_scenarios.py` drives `deliver_challenge`, `answer_challenge` and (3.12+)
 `_create_response`/`_verify_challenge` over a scripted connection object, with good and hostile
 peers: what they send (the deliverer's random challenge by its shape), the `maxlength` they
 receive with, their signatures and every exception (type, arguments, context) must be stock's.
@@ -8,13 +8,11 @@ That includes the 3.12/3.13.0 "challenge too short" message, whose missing f-pre
 the running interpreter's own code, and the 3.10/3.11 `assert` that `python -O` skips.
 """
 
-from pathlib import Path
+import os
 
 import pytest
 
-from conftest import run_json_both
-
-SCRIPT = str(Path(__file__).with_name("handshake_scenarios.py"))
+from conftest import run_json_both, script
 
 
 @pytest.fixture(scope="module", params=["", "-O"])
@@ -27,12 +25,8 @@ _runs = {}
 
 def results(version, optimize):
     if (version, optimize) not in _runs:
-        env = None
-        if optimize:
-            import os
-
-            env = dict(os.environ, PYTHONOPTIMIZE="1")
-        _runs[version, optimize] = run_json_both(version, [SCRIPT], env=env)
+        env = dict(os.environ, PYTHONOPTIMIZE="1") if optimize else None
+        _runs[version, optimize] = run_json_both(version, [script("handshake_scenarios.py")], env=env)
     return _runs[version, optimize]
 
 

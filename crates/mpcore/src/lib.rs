@@ -62,3 +62,8 @@ pub use connection::{
 };
 pub use error::{AuthError, Error, Result};
 pub use semaphore::{unlink, Deadline, Kind, SemLock, SemLockGuard, SEM_VALUE_MAX};
+
+/// The examples of the crate's README, compiled and run with the other doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -4,6 +4,9 @@
 //! Cargo offers no `CARGO_BIN_EXE_*` for examples, so the test asks cargo to build them (a
 //! no-op when `cargo test` already has) and reads the binaries' paths from its JSON messages:
 //! the example that runs is exactly the one a user runs, argument parsing included.
+//!
+//! Needs stock CPython 3.11 and 3.13 from pyenv (fails, never skips, without them), as every
+//! `cpython_*.rs` test does.
 
 #![cfg(unix)]
 
