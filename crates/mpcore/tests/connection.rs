@@ -195,12 +195,18 @@ fn recv_bytes_into_hands_back_a_message_that_does_not_fit() {
     );
 }
 
-/// A non-blocking connection and the raw other end: receives that find the message incomplete
+/// A non-blocking socket and the raw other end: receives that find the message incomplete
 /// fail with a resumable `WouldBlock`, as an interrupted blocking one does.
-fn nonblocking_pair() -> (Connection, UnixStream) {
+fn nonblocking_socket() -> (OwnedFd, UnixStream) {
     let (ours, theirs) = UnixStream::pair().unwrap();
     ours.set_nonblocking(true).unwrap();
-    (Connection::new(ours.into(), true, true).unwrap(), theirs)
+    (ours.into(), theirs)
+}
+
+/// [`nonblocking_socket`] with a connection on our end.
+fn nonblocking_pair() -> (Connection, UnixStream) {
+    let (ours, theirs) = nonblocking_socket();
+    (Connection::new(ours, true, true).unwrap(), theirs)
 }
 
 fn would_block<T: std::fmt::Debug>(result: Result<T, Error>) -> bool {
@@ -209,9 +215,7 @@ fn would_block<T: std::fmt::Debug>(result: Result<T, Error>) -> bool {
 
 #[test]
 fn recv_into_fills_the_callers_buffer_and_resumes_with_it() {
-    let (ours, mut peer) = UnixStream::pair().unwrap();
-    ours.set_nonblocking(true).unwrap();
-    let fd = OwnedFd::from(ours);
+    let (fd, mut peer) = nonblocking_socket();
     let fd = std::os::fd::AsFd::as_fd(&fd);
     let mut state = RecvState::new();
     let mut buf = *b"..........";
@@ -342,9 +346,7 @@ fn a_send_that_would_block_resumes_with_the_same_buffer_only() {
 
 #[test]
 fn a_receive_that_would_block_resumes_where_it_stopped() {
-    let (ours, mut peer) = UnixStream::pair().unwrap();
-    ours.set_nonblocking(true).unwrap();
-    let fd = OwnedFd::from(ours);
+    let (fd, mut peer) = nonblocking_socket();
     let fd = std::os::fd::AsFd::as_fd(&fd);
     let mut state = RecvState::new();
     let wire = hex("0000000a 30313233343536373839 00000001 21");
@@ -455,9 +457,7 @@ fn receive_into_own_buffers(
     maxlength: Option<usize>,
 ) -> Vec<Result<Vec<u8>, String>> {
     use std::mem::MaybeUninit;
-    let (ours, mut peer) = UnixStream::pair().unwrap();
-    ours.set_nonblocking(true).unwrap();
-    let fd = OwnedFd::from(ours);
+    let (fd, mut peer) = nonblocking_socket();
     let fd = std::os::fd::AsFd::as_fd(&fd);
     let mut state = RecvState::new();
     let mut results = Vec::new();

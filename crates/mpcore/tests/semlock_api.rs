@@ -2,37 +2,20 @@
 //! `Ok(false)`; signals neither end nor stretch a blocking acquire, while the step API (`wait`)
 //! hands them to the caller, as the Python binding needs.
 //!
-//! The signal handler is a no-op installed without `SA_RESTART`; `sem_wait` fails with `EINTR`
-//! after any handler anyway.
+//! The signal handler is a no-op (`signals/mod.rs`); `sem_wait` fails with `EINTR` after any
+//! handler.
 
 #![cfg(unix)]
 
-use std::os::unix::thread::JoinHandleExt;
+mod signals;
+
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{mpsc, Arc, Once};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use mpcore::{Deadline, Error, Kind, SemLock};
-
-extern "C" fn ignore_signal(_: libc::c_int) {}
-
-fn install_handler() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value, and the handler
-        // is an async-signal-safe function that does nothing.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = ignore_signal as extern "C" fn(libc::c_int) as usize;
-            libc::sigemptyset(&mut action.sa_mask);
-            assert_eq!(
-                libc::sigaction(libc::SIGUSR2, &action, std::ptr::null_mut()),
-                0
-            );
-        }
-    });
-}
+use signals::install_handler_without_restart as install_handler;
 
 /// A fresh lock (value `value`, maxvalue 1), unlinked at creation.
 fn lock(kind: Kind, value: u32) -> Arc<SemLock> {
@@ -45,13 +28,11 @@ fn lock(kind: Kind, value: u32) -> Arc<SemLock> {
     Arc::new(SemLock::create(kind, value, 1, &name, true).unwrap())
 }
 
-/// Sends SIGUSR2 to `thread` every 5 ms for `duration`.
+/// Sends a signal to `thread` every 5 ms for `duration`.
 fn pester<T>(thread: &JoinHandle<T>, duration: Duration) {
     let until = Instant::now() + duration;
     while Instant::now() < until {
-        // SAFETY: the thread is alive (it waits for us to release), and SIGUSR2 has a handler.
-        let rc = unsafe { libc::pthread_kill(thread.as_pthread_t(), libc::SIGUSR2) };
-        assert_eq!(rc, 0);
+        signals::interrupt(thread);
         std::thread::sleep(Duration::from_millis(5));
     }
 }
