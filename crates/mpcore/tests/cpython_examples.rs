@@ -99,7 +99,7 @@ fn python_client_reports_a_wrong_key(version: &str) {
         .env("MPCORE_AUTHKEY_HEX", hex(WRONG_KEY)));
     assert_eq!(output.status.code(), Some(2), "{stdout}");
     assert!(
-        stdout.contains("authentication failed: digest sent was rejected"),
+        stdout.contains("authentication failed: the peer rejected our answer"),
         "{stdout}"
     );
     assert!(start.elapsed() < Duration::from_secs(5));
