@@ -226,10 +226,52 @@ def native_wrong_arity(data):
     call(getattr(_native, name), *args)
 
 
+def too_short_wordings():
+    """What `Answerer` may be given to word "challenge too short": anything, callables too,
+    including ones that raise or return what is not a string."""
+
+    def raising(length):
+        raise ZeroDivisionError(length)
+
+    return st.one_of(
+        st.none(),
+        st.just(lambda length: f"short: {length}"),
+        st.just(lambda length: length),
+        st.just(raising),
+        anything,
+    )
+
+
+handshake_messages = st.one_of(
+    st.binary(max_size=300),
+    st.binary(max_size=60).map(lambda b: b"#CHALLENGE#" + b),
+    st.binary(max_size=60).map(lambda b: b"#CHALLENGE#{sha256}" + b),
+    st.sampled_from([b"#WELCOME#", b"#FAILURE#", b"{md5}" + bytes(16), bytes(16), bytes(20)]),
+    anything,
+)
+
+
 @target
 def native_auth(data):
-    function = data.draw(st.sampled_from([_native.auth_challenge, _native.auth_response, _native.auth_verify]))
-    call(function, *data.draw(st.lists(anything, max_size=5)))
+    """The handshake's native state machines and MAC functions."""
+    kind = data.draw(st.sampled_from(["Deliverer", "Answerer", "create_response", "verify_response"]))
+    authkey = data.draw(st.one_of(byte_values, anything))
+    if kind == "Deliverer":
+        digest = data.draw(st.one_of(st.none(), st.sampled_from(list(_native.DIGESTS)), texts, anything))
+        deliverer = call(_native.Deliverer, authkey, digest)
+        if deliverer is not None:
+            call(getattr, deliverer, "challenge")
+            for _ in range(data.draw(st.integers(1, 2))):  # a second verdict is refused
+                call(deliverer.verify, data.draw(handshake_messages))
+    elif kind == "Answerer":
+        answerer = call(_native.Answerer, authkey, data.draw(anything), data.draw(too_short_wordings()))
+        if answerer is not None:
+            call(answerer.respond, data.draw(handshake_messages))
+            for _ in range(data.draw(st.integers(1, 2))):
+                call(answerer.finish, data.draw(handshake_messages))
+    else:
+        args = [authkey, *data.draw(st.lists(handshake_messages, max_size=3))]
+        call(getattr(_native, kind), *args)
 
 
 @target

@@ -1,20 +1,36 @@
-//! The handshake's pure message functions on arbitrary challenges, answers and keys.
+//! The handshake without I/O, on arbitrary challenges, answers, verdicts and keys.
 //!
-//! `create_response` and `verify_response` parse peer bytes (digest prefixes, lengths): they
-//! must never panic, an answer made for a challenge must verify in every dialect that accepts
-//! its form, and one made with another key must not.
+//! `create_response` and `verify_response` parse peer bytes (digest prefixes, lengths), and the
+//! state machines `Deliverer` and `Answerer` take peer messages whole: none may panic. An answer
+//! made for a challenge must verify in every dialect that accepts its form, and one made with
+//! another key must not; a deliverer never accepts an answer made without its nonce, and tells
+//! the peer `#FAILURE#`; an answerer answers as the reference rules say, and is welcomed by
+//! `#WELCOME#` alone.
 
-use mpcore::auth::{create_response, verify_response, LEGACY_NONCE_LEN};
+use mpcore::auth::{
+    create_response, verify_response, Answerer, Deliverer, CHALLENGE, FAILURE, LEGACY_NONCE_LEN,
+    WELCOME,
+};
 use mpcore::{AuthKey, Dialect, Digest};
 
+use super::handshake::{dialect_of, expected_answer};
 use super::Input;
 
 pub fn check(data: &[u8]) {
     let mut input = Input::new(data);
+    let selector = input.byte();
+    let dialect = dialect_of(selector);
     let key_bytes = input.chunk().to_vec();
     let challenge = input.chunk().to_vec();
+    let verdict = input.chunk().to_vec();
     let response = input.rest().to_vec();
     let key = AuthKey::new(key_bytes.clone());
+    // The answerer takes the whole first message: with the prefix, mostly.
+    let message = match selector & 0x80 {
+        0 => [CHALLENGE, &challenge].concat(),
+        _ => challenge.clone(),
+    };
+    state_machines(&key, dialect, &message, &response, &verdict);
     let dialects = [Dialect::Legacy]
         .into_iter()
         .chain(Digest::ALL.map(Dialect::Modern));
@@ -42,4 +58,27 @@ pub fn check(data: &[u8]) {
             assert!(verify_response(&AuthKey::new(other), &challenge, &answer, dialect).is_err());
         }
     }
+}
+
+fn state_machines(
+    key: &AuthKey,
+    dialect: Dialect,
+    message: &[u8],
+    response: &[u8],
+    verdict: &[u8],
+) {
+    let deliverer = Deliverer::new(key.clone(), dialect).unwrap();
+    let outcome = deliverer.verify(response);
+    assert!(
+        outcome.result.is_err(),
+        "an answer made without the nonce was accepted"
+    );
+    assert_eq!(outcome.reply, FAILURE);
+
+    let answerer = Answerer::new(key.clone(), dialect);
+    let expected = message
+        .strip_prefix(CHALLENGE)
+        .and_then(|challenge| expected_answer(key, dialect, challenge));
+    assert_eq!(answerer.respond(message).ok(), expected);
+    assert_eq!(answerer.finish(verdict).is_ok(), verdict == WELCOME);
 }

@@ -7,8 +7,10 @@
 //!
 //! * a deliverer never accepts (the peer cannot know the MAC of a fresh random nonce), sends a
 //!   well-formed challenge of its dialect, and `#FAILURE#` once it has read an answer;
-//! * an answerer succeeds only if the peer's first message is a challenge it can answer and
-//!   the second is `#WELCOME#`, and sends nothing but the one correct answer.
+//! * an answerer succeeds only if the peer's first message is a challenge it can answer (any
+//!   challenge in the legacy dialect; one of 20 bytes or more naming an allowed digest, or a
+//!   bare legacy one, in the modern dialect) and the second is `#WELCOME#`, and sends nothing
+//!   but the one correct answer.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::Shutdown;
@@ -20,6 +22,24 @@ use mpcore::auth::{
 };
 use mpcore::{answer_challenge, deliver_challenge, AuthKey, Connection, Dialect, Digest};
 
+/// The dialect of a selector byte: the five modern digests, then the legacy dialect.
+pub fn dialect_of(selector: u8) -> Dialect {
+    match selector % 6 {
+        5 => Dialect::Legacy,
+        n => Dialect::Modern(Digest::ALL[usize::from(n)]),
+    }
+}
+
+/// What an answerer of `dialect` answers to `challenge` (the message after `#CHALLENGE#`),
+/// by the reference rules; `None` if it refuses it.
+pub fn expected_answer(key: &AuthKey, dialect: Dialect, challenge: &[u8]) -> Option<Vec<u8>> {
+    match dialect {
+        Dialect::Legacy => Some(Digest::Md5.hmac(key.as_bytes(), challenge)),
+        Dialect::Modern(_) if challenge.len() < LEGACY_NONCE_LEN => None,
+        Dialect::Modern(_) => create_response(key, challenge).ok(),
+    }
+}
+
 use super::reference::{self, End};
 use super::Input;
 
@@ -27,10 +47,7 @@ pub fn check(data: &[u8]) {
     let mut input = Input::new(data);
     let setup = input.byte();
     let key = AuthKey::new(input.chunk());
-    let dialect = match setup % 6 {
-        5 => Dialect::Legacy,
-        n => Dialect::Modern(Digest::ALL[usize::from(n)]),
-    };
+    let dialect = dialect_of(setup);
     let deliver = setup & 0x80 != 0;
     let wire = peer_wire(&mut input);
 
@@ -40,7 +57,7 @@ pub fn check(data: &[u8]) {
     let conn = Connection::new(ours.into(), true, true).unwrap();
     let result = match deliver {
         true => deliver_challenge(&conn, &key, dialect),
-        false => answer_challenge(&conn, &key),
+        false => answer_challenge(&conn, &key, dialect),
     };
     // Everything our side sent is in the socket by now. Read it before closing our end, whose
     // unread input would make the close a reset.
@@ -52,7 +69,7 @@ pub fn check(data: &[u8]) {
     let (received, _) = reference::parse(&wire, Some(MAX_HANDSHAKE_MESSAGE), true);
     match deliver {
         true => check_deliverer(result, dialect, &sent, &received),
-        false => check_answerer(result, &key, &sent, &received),
+        false => check_answerer(result, &key, dialect, &sent, &received),
     }
 }
 
@@ -83,13 +100,12 @@ fn check_deliverer(
 fn check_answerer(
     result: mpcore::Result<()>,
     key: &AuthKey,
+    dialect: Dialect,
     sent: &[Vec<u8>],
     received: &[Vec<u8>],
 ) {
     let challenge = received.first().and_then(|m| m.strip_prefix(CHALLENGE));
-    let answer = challenge
-        .filter(|c| c.len() >= LEGACY_NONCE_LEN)
-        .and_then(|c| create_response(key, c).ok());
+    let answer = challenge.and_then(|c| expected_answer(key, dialect, c));
     match &answer {
         Some(answer) => assert_eq!(sent, std::slice::from_ref(answer), "the one correct answer"),
         None => assert!(sent.is_empty(), "nothing sent to a bad challenge"),
