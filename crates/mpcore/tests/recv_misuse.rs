@@ -55,3 +55,29 @@ fn a_payload_before_its_header_is_refused_and_nothing_is_read() {
     assert!(!state.in_progress());
     assert_eq!(state.recv(fd, None).unwrap(), b"abc");
 }
+
+#[test]
+fn recv_does_not_take_over_a_payload_part_way_into_a_destination() {
+    use std::io::Write;
+    use std::os::fd::AsFd;
+    use std::os::unix::net::UnixStream;
+
+    let (ours, mut peer) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    peer.write_all(&[0, 0, 0, 6, b'a', b'b', b'c']).unwrap();
+    let fd = ours.as_fd();
+    let mut state = RecvState::new();
+    assert_eq!(state.recv_header(fd, None).unwrap(), 6);
+    let mut dest = uninit(6);
+    let partial = state.recv_payload_into(fd, &mut dest);
+    assert!(
+        matches!(partial, Err(err) if err.is_resumable()),
+        "half of it came"
+    );
+    assert!(
+        matches!(state.recv(fd, None), Err(Error::Os(err)) if err.kind() == io::ErrorKind::InvalidInput)
+    );
+    peer.write_all(b"def").unwrap();
+    state.recv_payload_into(fd, &mut dest).unwrap();
+    assert_eq!(bytes(&dest), b"abcdef");
+}

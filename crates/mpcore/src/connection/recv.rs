@@ -77,6 +77,13 @@ impl RecvState {
     /// A resumable error keeps the progress for the next call; any other error ends the
     /// message and the state starts afresh.
     pub fn recv(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
+        if self.filled > 0 {
+            // The payload's first bytes are in a caller's destination, which this call does
+            // not have: reading on would lose them.
+            return Err(misuse(
+                "a payload part-way into a caller's destination is resumed with the same method",
+            ));
+        }
         let result = self.advance(fd, maxlength);
         self.settle(result)
     }
@@ -159,8 +166,8 @@ impl RecvState {
     /// [`recv_header`](Self::recv_header) returned (any other length, or a call before the
     /// header, fails with an `InvalidInput` OS error, reads nothing and keeps the state).
     /// Resumable: after an interruption, call again with the same `dest` and it continues
-    /// where it stopped. When it returns `Ok`, all of `dest` is initialised and the state is
-    /// ready for the next message.
+    /// where it stopped ([`recv`](Self::recv) refuses to take over, the same way). When it
+    /// returns `Ok`, all of `dest` is initialised and the state is ready for the next message.
     ///
     /// This is what lets a binding receive into the object it will return (one copy), where
     /// [`recv`](Self::recv) builds a `Vec`.
@@ -213,10 +220,6 @@ impl RecvState {
     }
 
     fn advance(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
-        debug_assert_eq!(
-            self.filled, 0,
-            "a receipt into a caller's buffer is part-way"
-        );
         let expected = self.expected_len(fd, maxlength, Wait::Yes)?;
         self.read_payload(fd, expected, Wait::Yes)?;
         Ok(mem::take(&mut self.payload))
