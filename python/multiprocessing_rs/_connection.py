@@ -221,7 +221,13 @@ def _handshake(module):
                 exc.__context__ = failure  # 3.12+ tells the peer while handling the failure
             raise
         if failure is not None:
-            raise failure
+            try:
+                raise failure
+            finally:
+                # Held here, the exception would hold its traceback, which holds this frame,
+                # which holds the connection: open until the cycle collector runs, where stock
+                # closes it as soon as the caller lets go.
+                del failure
 
     def answer_challenge(connection, authkey):
         if not isinstance(authkey, bytes):
