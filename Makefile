@@ -37,10 +37,15 @@ $(VENV)/.ready: pyproject.toml Makefile
 # The bench and demo ship in the wheel: `python -m multiprocessing_rs bench` lets a user measure
 # stock against ours on their own machine before adopting it, the demo shows the override at
 # work, both are stdlib-only and imported only when run (about 20 KB).
+# The extension links the system's libgcc_s.so.1 (which every manylinux policy allows), not the
+# static unwinder zig links in otherwise: before 3.14, CPython ends a thread that comes back to a
+# finalizing interpreter with pthread_exit, whose forced unwind (libgcc_s's) must meet the same
+# unwinder in our frames, or the process crashes (tests/python/test_exit_with_daemon_threads.py).
+LIBGCC_S := $(shell gcc -print-file-name=libgcc_s.so.1)
 wheel: $(VENV)/.ready
 	rm -rf $(DIST)
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/maturin build --release --quiet --zig \
-		--compatibility manylinux_2_28 --out $(DIST)
+	PATH="$(abspath $(VENV))/bin:$$PATH" RUSTFLAGS="-C link-arg=$(LIBGCC_S)" \
+		$(VENV)/bin/maturin build --release --quiet --zig --compatibility manylinux_2_28 --out $(DIST)
 	$(VENV)/bin/maturin sdist --out $(DIST)
 
 # The wheel `make wheel` built, installed as a user would: into the venv, and unpacked into
