@@ -20,8 +20,7 @@ import os
 import sys
 import warnings
 
-#: Where the override module lives: never a place to look for the stock one.
-_OVERRIDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_override")
+from ._install import OVERRIDE_DIR
 
 #: What silences the warnings, as they tell the user.
 SILENCE = "PYTHONWARNINGS=ignore:multiprocessing-rs"
@@ -36,7 +35,13 @@ _said: set[str] = set()
 
 def in_subinterpreter():
     """Whether this code runs in an interpreter other than the main one."""
-    for name in ("_interpreters", "_xxsubinterpreters"):  # 3.13+, then 3.8-3.12
+    import _thread
+
+    is_main = getattr(_thread, "_is_main_interpreter", None)  # 3.12+, and already loaded
+    if is_main is not None:
+        return not is_main()
+    # Before 3.12, ask the subinterpreters module (an extension: about 0.6 ms to load).
+    for name in ("_interpreters", "_xxsubinterpreters"):
         try:
             interpreters = importlib.import_module(name)
         except ImportError:
@@ -81,7 +86,7 @@ def _why(exc):
 def stock_multiprocessing():
     """The interpreter's own ``_multiprocessing`` extension, loaded from where ``import`` finds
     it when the override directory is not on the path (``lib-dynload``)."""
-    path = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != _OVERRIDE_DIR]
+    path = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != OVERRIDE_DIR]
     spec = importlib.machinery.PathFinder.find_spec("_multiprocessing", path)
     if spec is None or spec.loader is None:
         raise ModuleNotFoundError("No module named '_multiprocessing'", name="_multiprocessing")
