@@ -5,6 +5,7 @@ Each measurement runs between this process and a forked child over a ``socketpai
 carrying our transport (``_connection``), so both live in one process and alternate rounds.
 """
 
+import mmap
 import os
 import socket
 import struct
@@ -99,33 +100,42 @@ def one_way(label, size, count):
     return elapsed, growth
 
 
-def raw_one_way(size, count):
-    """The same stream of bytes without framing or Connection: what the socket pair itself
-    carries. Small pieces are ``os.write``/``os.read`` calls (the fewest a Python program can
-    make per message); large ones are read into one reused buffer (``recv_into``), the
-    kernel's copy alone."""
+def raw_one_way(size, count, fresh=False):
+    """The same messages without ``Connection``: what the socket pair itself carries, the
+    floor of a framed transfer. The sender writes each 4-byte header and payload at once; the
+    receiver makes the two reads a framed message costs it (the header, then the payload:
+    reading ahead is not allowed on a shared descriptor), with bare ``os.read`` for small
+    messages and, for large ones, ``recv_into`` one reused buffer (the kernel's copy alone) or,
+    with ``fresh``, a new anonymous mapping per message (the copy plus the page faults and
+    zeroing of memory never touched before, which a new ``bytes`` object costs)."""
     ours, theirs = socket.socketpair()
-    total = size * count
 
     def receive():
         ours.close()
-        left = total
         if size < 64 * 1024:
             fd = theirs.detach()
-            while left:
-                left -= len(os.read(fd, min(size, left)))
+            for _ in range(count):
+                os.read(fd, 4)
+                os.read(fd, size)
             return 0.0
-        view = memoryview(bytearray(min(size, 1 << 20)))
-        while left:
-            left -= theirs.recv_into(view, min(len(view), left))
+        reused = memoryview(bytearray(size))
+        for _ in range(count):
+            _recv_exactly(theirs, memoryview(bytearray(4)))
+            _recv_exactly(theirs, memoryview(mmap.mmap(-1, size)) if fresh else reused)
         return 0.0
 
     result = _in_child(receive)
     theirs.close()
     fd = ours.detach()
+    header = struct.pack("!i", size)
+    message = header + b"x" * size if size < 64 * 1024 else None
     payload = b"x" * size
     start = time.perf_counter()
     for _ in range(count):
+        if message is not None:
+            os.write(fd, message)
+            continue
+        os.write(fd, header)
         view = memoryview(payload)
         while view:
             view = view[os.write(fd, view) :]
@@ -133,6 +143,14 @@ def raw_one_way(size, count):
     elapsed = time.perf_counter() - start
     os.close(fd)
     return elapsed
+
+
+def _recv_exactly(sock, view):
+    while view:
+        n = sock.recv_into(view)
+        if not n:
+            raise EOFError
+        view = view[n:]
 
 
 def round_trips(label, size, count):
