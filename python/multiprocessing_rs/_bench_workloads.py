@@ -45,7 +45,7 @@ def _check(expect, got, where):
 
 
 def pool_map(ctx, expect, scale):
-    count = 5_000 // scale
+    count = int(5_000 / scale)
     with ctx.Pool(2) as pool:
         for got in pool.map(_child_implementation, range(4), chunksize=1):
             _check(expect, got, "pool worker")
@@ -55,7 +55,7 @@ def pool_map(ctx, expect, scale):
 
 
 def pool_imap_unordered(ctx, expect, scale):
-    count = 100_000 // scale
+    count = int(100_000 / scale)
     with ctx.Pool(2) as pool:
         for got in pool.map(_child_implementation, range(4), chunksize=1):
             _check(expect, got, "pool worker")
@@ -66,7 +66,7 @@ def pool_imap_unordered(ctx, expect, scale):
 
 
 def executor_map(ctx, expect, scale):
-    count = 3_000 // scale
+    count = int(3_000 / scale)
     with ProcessPoolExecutor(2, mp_context=ctx) as executor:
         for got in executor.map(_child_implementation, range(4)):
             _check(expect, got, "executor worker")
@@ -107,12 +107,12 @@ def _consume_queue(ctx, expect, queue, count, item):
 
 
 def queue_small(ctx, expect, scale):
-    count = 20_000 // scale
+    count = int(20_000 / scale)
     return _consume_queue(ctx, expect, ctx.Queue(), count, 12345), count
 
 
 def queue_large(ctx, expect, scale):
-    count = max(20, 200 // scale)
+    count = max(20, int(200 / scale))
     return _consume_queue(ctx, expect, ctx.Queue(maxsize=8), count, b"x" * MiB), count
 
 
@@ -120,7 +120,7 @@ def queue_large(ctx, expect, scale):
 
 
 def manager_dict(ctx, expect, scale):
-    count = 3_000 // scale
+    count = int(3_000 / scale)
     with ctx.Manager() as manager:
         shared = manager.dict()
         start = time.perf_counter()
@@ -139,7 +139,7 @@ def _noop():
 
 
 def process_start_join(ctx, expect, scale):
-    count = max(5, 30 // scale)
+    count = max(5, int(30 / scale))
     warm = ctx.Process(target=_child_implementation)
     warm.start()
     warm.join()
@@ -203,7 +203,7 @@ def _read_into(pipe, view):
 
 def _pipe_one_way(size, count):
     def workload(ctx, expect, scale, fresh=False):
-        n = max(2, count // scale)
+        n = max(2, int(count / scale))
         reader, writer = ctx.Pipe(duplex=False)
         done_reader, done_writer = ctx.Pipe(duplex=False)
         child = ctx.Process(target=_receive, args=(reader, done_writer, n, expect, fresh))
@@ -259,7 +259,7 @@ def main(argv):
     _check(expect, implementation(), "parent")
     ctx = multiprocessing.get_context(method)
     options = {"fresh": True} if "fresh" in argv[4:] else {}
-    seconds, items = WORKLOADS[name](ctx, expect, int(scale), **options)
+    seconds, items = WORKLOADS[name](ctx, expect, float(scale), **options)
     print(json.dumps({"seconds": seconds, "items": items}))
     return 0
 
