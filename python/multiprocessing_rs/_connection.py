@@ -51,8 +51,16 @@ def _patch_transport(Connection, ForkingPickler):
     }
     native_send, native_recv = _native.send_bytes, _native.recv_bytes
     native_recv_into, native_poll = _native.recv_bytes_into, _native.poll
-    dumps, loads = ForkingPickler.dumps, ForkingPickler.loads
+    loads = ForkingPickler.loads
     from multiprocessing import BufferTooShort
+
+    from ._pickling import ReusedPickler
+
+    def send_payload(connection, handle, payload):
+        if native_send(handle, payload, 0, None) is NotImplemented:
+            connection._send_bytes(payload)
+
+    pickler = ReusedPickler(ForkingPickler, send_payload)
 
     def send_bytes(self, buf, offset=0, size=None):
         """Send the bytes data from a bytes-like object"""
@@ -73,9 +81,7 @@ def _patch_transport(Connection, ForkingPickler):
             raise OSError("connection is read-only")
         if type(self) is not Connection:
             return stock["send"](self, obj)
-        payload = dumps(obj)
-        if native_send(handle, payload, 0, None) is NotImplemented:
-            self._send_bytes(payload)
+        pickler.send(self, handle, obj)
 
     def recv_bytes(self, maxlength=None):
         """
