@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from multiprocessing_rs._bench_end_to_end import start_methods
+from multiprocessing_rs._bench_messages import placements
 
 MICRO_ROWS = [
     "Lock acquire+release",
@@ -17,9 +18,9 @@ MICRO_ROWS = [
     "Pipe one-way 4 KiB messages",
     "Pipe one-way 1 MiB messages",
     "Pipe one-way 64 MiB messages",
-    "Pipe 64 B round trip",
+    *(f"Pipe 64 B round trip, {where}" for where in placements()),
     "receiver peak memory, 64 MiB message",
-    "handshake (mutual, default digest)",
+    *(f"handshake (mutual, default digest), {where}" for where in placements()),
 ]
 
 WORKLOAD_ROWS = [
@@ -41,7 +42,7 @@ ROWS_WITH_FLOOR = {
     "Pipe one-way 4 KiB messages",
     "Pipe one-way 1 MiB messages",
     "Pipe one-way 64 MiB messages",
-    "Pipe 64 B round trip",
+    *(f"Pipe 64 B round trip, {where}" for where in placements()),
     "receiver peak memory, 64 MiB message",
     *(f"{row} [{method}]" for row in WORKLOAD_ROWS[-3:] for method in start_methods()),
 }
@@ -65,6 +66,7 @@ def test_bench_reports_every_row_for_stock_and_ours():
             assert math.isfinite(row[side]) and row[side] > 0, row
         # The ratio is the median of paired rounds: positive and finite.
         assert math.isfinite(row["ratio"]) and row["ratio"] > 0, row
+        assert min(row["ratios"]) <= row["ratio"] <= max(row["ratios"]), row
         if row["name"] in ROWS_WITH_FLOOR:
             assert math.isfinite(row["reference"]) and row["reference"] > 0, row
         else:
