@@ -56,11 +56,7 @@ def _patch_transport(Connection, ForkingPickler):
 
     from ._pickling import ReusedPickler
 
-    def send_payload(connection, handle, payload):
-        if native_send(handle, payload, 0, None) is NotImplemented:
-            connection._send_bytes(payload)
-
-    pickler = ReusedPickler(ForkingPickler, send_payload)
+    dumps = ReusedPickler(ForkingPickler).dumps
 
     def send_bytes(self, buf, offset=0, size=None):
         """Send the bytes data from a bytes-like object"""
@@ -81,7 +77,9 @@ def _patch_transport(Connection, ForkingPickler):
             raise OSError("connection is read-only")
         if type(self) is not Connection:
             return stock["send"](self, obj)
-        pickler.send(self, handle, obj)
+        payload = dumps(obj)
+        if native_send(handle, payload, 0, None) is NotImplemented:
+            self._send_bytes(payload)
 
     def recv_bytes(self, maxlength=None):
         """

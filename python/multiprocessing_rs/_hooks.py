@@ -8,6 +8,8 @@ imported (or at once if they already were):
   authkey is re-wrapped in it.
 * ``multiprocessing.connection``: ``Connection``'s byte transport and the authentication
   handshake run in Rust (see ``_connection``).
+* ``multiprocessing.queues``: ``Queue`` and ``SimpleQueue`` pickle their items with a
+  reused pickler (see ``_pickling``).
 
 They are patched from an import hook rather than from our ``_multiprocessing``, because not
 every program imports it before using them (on 3.13+, ``multiprocessing.connection`` no longer
@@ -35,9 +37,17 @@ def _patch_connection(module):
     _connection.patch(module)
 
 
+def _patch_queues(module):
+    from ._pickling import QueuePickling
+
+    if hasattr(module, "_ForkingPickler"):
+        module._ForkingPickler = QueuePickling(module._ForkingPickler)
+
+
 PATCHES = {
     "multiprocessing.process": _patch_process,
     "multiprocessing.connection": _patch_connection,
+    "multiprocessing.queues": _patch_queues,
 }
 
 
