@@ -66,7 +66,7 @@ def pool_imap_unordered(ctx, expect, scale):
 
 
 def executor_map(ctx, expect, scale):
-    count = int(3_000 / scale)
+    count = int(2_000 / scale)
     with ProcessPoolExecutor(2, mp_context=ctx) as executor:
         for got in executor.map(_child_implementation, range(4)):
             _check(expect, got, "executor worker")
@@ -139,7 +139,7 @@ def _noop():
 
 
 def process_start_join(ctx, expect, scale):
-    count = max(5, int(30 / scale))
+    count = max(5, int(20 / scale))
     warm = ctx.Process(target=_child_implementation)
     warm.start()
     warm.join()

@@ -159,6 +159,7 @@ def run_cases(cases, labels, rounds):
         samples = {label: [] for label in labels}
         ratios = []
         reference = []
+        started = time.perf_counter()
         for i in range(case.rounds or rounds):
             for label in labels if i % 2 == 0 else list(reversed(labels)):
                 samples[label].append(case.measure(label))
@@ -172,6 +173,7 @@ def run_cases(cases, labels, rounds):
         row["ratio"] = statistics.median(ratios) if ratios else float("nan")
         row["ratios"] = ratios
         row["reference"] = statistics.median(reference) if reference else None
+        row["bench_seconds"] = time.perf_counter() - started
         row["goals"] = []
         for against, target in case.goals:
             base = row["stock"] if against == "stock" else row["reference"]
