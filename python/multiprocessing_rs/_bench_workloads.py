@@ -250,7 +250,7 @@ WORKLOADS = {
     "process_start_join": process_start_join,
     "pipe_64b": _pipe_one_way(64, 100_000),
     "pipe_1mib": _pipe_one_way(MiB, 300),
-    "pipe_64mib": _pipe_one_way(64 * MiB, 6),
+    "pipe_64mib": _pipe_one_way(64 * MiB, 4),
 }
 
 

@@ -106,8 +106,8 @@ def message_cases(quick):
             "Pipe one-way 64 MiB messages",
             "GB/s",
             False,
-            lambda label: 64 * MiB * max(2, 6 // scale) / m.one_way(label, 64 * MiB, max(2, 6 // scale))[0] / 1e9,
-            lambda: 64 * MiB * max(2, 6 // scale) / m.raw_one_way(64 * MiB, max(2, 6 // scale), fresh=True) / 1e9,
+            lambda label: 64 * MiB * max(2, 4 // scale) / m.one_way(label, 64 * MiB, max(2, 4 // scale))[0] / 1e9,
+            lambda: 64 * MiB * max(2, 4 // scale) / m.raw_one_way(64 * MiB, max(2, 4 // scale), fresh=True) / 1e9,
             goal=4.0,
         ),
         *(
