@@ -10,7 +10,7 @@ PKG    := build/pkg
 
 export MPRS_PKG_DIR := $(abspath $(PKG))
 
-.PHONY: demo test test-steps build lint cross-check rust-test rust-bench stubtest py-test cpython-test bench clean
+.PHONY: demo test test-steps build lint cross-check windows-test rust-test rust-bench stubtest py-test cpython-test bench clean
 
 demo: build
 	$(PY) -m multiprocessing_rs demo
@@ -20,7 +20,7 @@ demo: build
 test:
 	scripts/no-leftover-semaphores.sh $(MAKE) --no-print-directory test-steps
 
-test-steps: build lint cross-check rust-test stubtest py-test cpython-test
+test-steps: build lint cross-check windows-test rust-test stubtest py-test cpython-test
 
 $(VENV)/.ready: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,14 @@ lint: $(VENV)/.ready
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Type-checks both crates for Windows and macOS (installs Debian's rustc-web when missing).
+# Lints both crates for Windows and macOS with clippy (installs Debian's rustc-web when missing).
 cross-check:
 	scripts/cross-check.sh
+
+# Runs mpcore's Windows test binaries under Wine and links the extension into a Windows wheel
+# (installs Wine and mingw-w64 when missing).
+windows-test: $(VENV)/.ready
+	MATURIN=$(VENV)/bin/maturin scripts/wine-test.sh
 
 rust-test:
 	cargo test --workspace
