@@ -47,7 +47,7 @@ cross-check:
 # Runs mpcore's Windows test binaries under Wine and links the extension into a Windows wheel
 # (installs Wine and mingw-w64 when missing).
 windows-test: $(VENV)/.ready
-	MATURIN=$(VENV)/bin/maturin scripts/wine-test.sh
+	MATURIN=$(abspath $(VENV))/bin/maturin scripts/wine-test.sh
 
 rust-test:
 	cargo test --workspace
