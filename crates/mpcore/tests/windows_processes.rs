@@ -12,7 +12,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::windows::fs::FileExt;
-use std::os::windows::io::{AsHandle, BorrowedHandle};
+use std::os::windows::io::AsHandle;
 use std::os::windows::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,33 +27,16 @@ use windows_sys::Win32::Foundation::{
 use windows_sys::Win32::System::Console::{
     GenerateConsoleCtrlEvent, SetConsoleCtrlHandler, CTRL_C_EVENT,
 };
-use windows_sys::Win32::System::Threading::{GetCurrentProcess, CREATE_NO_WINDOW};
+use windows_sys::Win32::System::Threading::CREATE_NO_WINDOW;
+
+mod windows_support;
+use windows_support::{new_lock, take, take_within, this_process, try_take, SLICE};
 
 /// Names the role of a child process; unset in the parent.
 const ROLE: &str = "MPCORE_WINDOWS_CHILD_ROLE";
 /// How long the parent waits for any one line from a child, or for its exit: generous, since
 /// Wine on a loaded machine is slow to start a process; a child that hangs fails the test.
 const PATIENCE: Duration = Duration::from_secs(30);
-/// The Windows backend's longest single wait (`schedule::SLICE_MS`).
-const SLICE: Duration = Duration::from_millis(50);
-
-// The acquire calls the tests make, in one place.
-
-fn take(lock: &SemLock) -> bool {
-    lock.acquire(true, None).unwrap()
-}
-
-fn take_within(lock: &SemLock, timeout: Duration) -> bool {
-    lock.acquire(true, Some(timeout)).unwrap()
-}
-
-fn try_take(lock: &SemLock) -> bool {
-    lock.acquire(false, None).unwrap()
-}
-
-fn new_lock(kind: Kind, value: u32, maxvalue: i32) -> SemLock {
-    SemLock::create(kind, value, maxvalue, "/mpcore-windows-test", false).unwrap()
-}
 
 /// A child process of a test, with its stdin to write to and its stdout lines to read.
 struct ChildProcess {
@@ -389,9 +372,7 @@ fn a_child_inherits_an_inheritable_handle() {
     let sem = new_lock(Kind::Semaphore, 0, 1);
     // An inheritable duplicate in this process, which CreateProcessW copies into the child at
     // the same value: the other way a Windows child can get a handle.
-    // SAFETY: GetCurrentProcess returns a pseudo-handle valid for this process's lifetime.
-    let this_process = unsafe { BorrowedHandle::borrow_raw(GetCurrentProcess()) };
-    let inheritable = sem.duplicate_for_child(this_process).unwrap();
+    let inheritable = sem.duplicate_for_child(this_process()).unwrap();
     // SAFETY: `inheritable` is an open handle of this process, owned here.
     let marked = unsafe {
         SetHandleInformation(

@@ -7,38 +7,19 @@
 
 #![cfg(windows)]
 
-use std::os::windows::io::BorrowedHandle;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mpcore::{unlink, Deadline, Error, Kind, SemLock, PLATFORM_FLAGS, SEM_VALUE_MAX};
-use windows_sys::Win32::System::Threading::GetCurrentProcess;
 
-/// The Windows backend's longest single wait (`schedule::SLICE_MS`).
-const SLICE: Duration = Duration::from_millis(50);
+mod windows_support;
+use windows_support::{new_lock, take, take_within, this_process, try_take, SLICE};
+
 /// How early a Windows timed wait may end: one tick of the default 15.6 ms timer.
 const TICK: Duration = Duration::from_millis(16);
 /// How late a wait may end on a loaded machine before it counts as wrong.
 const LATE: Duration = Duration::from_millis(1500);
-
-// The acquire calls the tests make, in one place.
-
-fn take(lock: &SemLock) -> bool {
-    lock.acquire(true, None).unwrap()
-}
-
-fn take_within(lock: &SemLock, timeout: Duration) -> bool {
-    lock.acquire(true, Some(timeout)).unwrap()
-}
-
-fn try_take(lock: &SemLock) -> bool {
-    lock.acquire(false, None).unwrap()
-}
-
-fn new_lock(kind: Kind, value: u32, maxvalue: i32) -> SemLock {
-    SemLock::create(kind, value, maxvalue, "/mpcore-windows-test", false).unwrap()
-}
 
 /// Runs `f` on another thread and returns its result with the time it took; fails the test if
 /// it takes longer than `limit` (a wait that never ends would otherwise hang the run).
@@ -292,9 +273,7 @@ fn handles_are_adopted_only_when_valid() {
 #[test]
 fn a_duplicated_handle_is_another_handle_on_the_same_semaphore() {
     let sem = new_lock(Kind::Semaphore, 0, 2);
-    // SAFETY: GetCurrentProcess returns a pseudo-handle valid for this process's lifetime.
-    let this_process = unsafe { BorrowedHandle::borrow_raw(GetCurrentProcess()) };
-    let duplicate = sem.duplicate_for_child(this_process).unwrap();
+    let duplicate = sem.duplicate_for_child(this_process()).unwrap();
     assert_ne!(duplicate, sem.handle());
     // SAFETY: the duplicate was made for this and is owned by the new lock alone.
     let adopted = unsafe { SemLock::from_raw_handle(duplicate, Kind::Semaphore, 2, None) };
