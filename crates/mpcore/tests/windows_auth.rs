@@ -1,11 +1,13 @@
 //! The part of `multiprocessing.connection` that mpcore builds on Windows: the authentication
-//! handshake's messages (the `Connection` itself is POSIX-only), checked against the bytes stock
-//! CPython produces, with nonces and keys from Windows' random source (`ProcessPrng`). Run
-//! under Wine on every `make test` (`scripts/wine-test.sh`).
+//! handshake's state machines (the `Connection` that carries them elsewhere is POSIX-only),
+//! checked against the bytes stock CPython produces, with nonces and keys from Windows' random
+//! source (`ProcessPrng`). Run under Wine on every `make test` (`scripts/wine-test.sh`).
 
 #![cfg(windows)]
 
-use mpcore::auth::{create_response, new_challenge, verify_response};
+use mpcore::auth::{
+    create_response, verify_response, Answerer, Deliverer, CHALLENGE, FAILURE, WELCOME,
+};
 use mpcore::{AuthError, AuthKey, Dialect, Digest};
 
 const KEY: &[u8] = b"test-authkey-0123456789abcdef!!!";
@@ -32,45 +34,75 @@ fn answers_match_stock_cpythons_bytes() {
     // `b'{sha256}' + bytes(range(40))` (3.13.0) under KEY, and 3.11's bare MD5 answer to the
     // latter: the vectors the Linux tests check (src/auth/tests.rs).
     let key = AuthKey::new(KEY);
-    let legacy = nonce(20);
-    assert_eq!(
-        hex(&create_response(&key, &legacy).unwrap()),
-        "e187ac8ed4c61c959c4dcf2acad0f007"
-    );
-    let modern = [b"{sha256}".as_slice(), &nonce(40)].concat();
-    let answer = create_response(&key, &modern).unwrap();
-    assert_eq!(
-        hex(&answer),
-        "7b7368613235367dcf02ade8e44ab7869f5a850efda3aedacd42ca2c00a17b2a5381b6744dd9a82f"
-    );
     let modern_dialect = Dialect::Modern(Digest::Sha256);
-    verify_response(&key, &modern, &answer, modern_dialect).unwrap();
-    let legacy_answer = unhex("1b80bd1da7e88b9ec76c2669246a7752");
-    verify_response(&key, &modern, &legacy_answer, modern_dialect).unwrap();
+    let answerer = Answerer::new(key.clone(), modern_dialect);
+    let legacy = nonce(20);
+    let legacy_answer = "e187ac8ed4c61c959c4dcf2acad0f007";
+    assert_eq!(hex(&create_response(&key, &legacy).unwrap()), legacy_answer);
+    let message = [CHALLENGE, &legacy].concat();
+    assert_eq!(hex(&answerer.respond(&message).unwrap()), legacy_answer);
+
+    let modern = [b"{sha256}".as_slice(), &nonce(40)].concat();
+    let modern_answer =
+        "7b7368613235367dcf02ade8e44ab7869f5a850efda3aedacd42ca2c00a17b2a5381b6744dd9a82f";
+    let message = [CHALLENGE, &modern].concat();
+    assert_eq!(hex(&answerer.respond(&message).unwrap()), modern_answer);
+    verify_response(&key, &modern, &unhex(modern_answer), modern_dialect).unwrap();
+    let answer_of_3_11 = unhex("1b80bd1da7e88b9ec76c2669246a7752");
+    verify_response(&key, &modern, &answer_of_3_11, modern_dialect).unwrap();
+}
+
+#[test]
+fn both_dialects_complete_a_handshake_with_random_nonces() {
+    let key = AuthKey::random().unwrap();
+    for (deliverer_speaks, answerer_speaks) in [
+        (Dialect::default(), Dialect::default()),
+        (Dialect::Legacy, Dialect::Legacy),
+        (Dialect::Legacy, Dialect::default()),
+    ] {
+        let deliverer = Deliverer::new(key.clone(), deliverer_speaks).unwrap();
+        let answerer = Answerer::new(key.clone(), answerer_speaks);
+        let response = answerer.respond(deliverer.challenge()).unwrap();
+        let verdict = deliverer.verify(&response);
+        assert_eq!(verdict.reply, WELCOME, "{deliverer_speaks:?}");
+        verdict.result.unwrap();
+        answerer.finish(verdict.reply).unwrap();
+    }
 }
 
 #[test]
 fn challenges_and_keys_come_from_the_system_random_source() {
-    let legacy = new_challenge(Dialect::Legacy).unwrap();
-    assert_eq!(legacy.len(), 20);
-    let modern = new_challenge(Dialect::default()).unwrap();
-    assert!(modern.starts_with(b"{sha256}"));
-    assert_eq!(modern.len(), 8 + 40);
-    assert_ne!(modern, new_challenge(Dialect::default()).unwrap());
-    let key = AuthKey::random().unwrap();
-    assert_eq!(key.as_bytes().len(), 32);
-    assert_ne!(key.as_bytes(), AuthKey::random().unwrap().as_bytes());
-    assert_ne!(key.as_bytes(), &[0; 32], "not left zeroed");
+    let key = AuthKey::new(KEY);
+    let legacy = Deliverer::new(key.clone(), Dialect::Legacy).unwrap();
+    assert_eq!(legacy.challenge().len(), CHALLENGE.len() + 20);
+    let modern = Deliverer::new(key.clone(), Dialect::default()).unwrap();
+    let again = Deliverer::new(key, Dialect::default()).unwrap();
+    let body = modern.challenge().strip_prefix(CHALLENGE).unwrap();
+    assert!(body.starts_with(b"{sha256}"));
+    assert_eq!(body.len(), 8 + 40);
+    assert_ne!(
+        modern.challenge(),
+        again.challenge(),
+        "a fresh nonce each time"
+    );
+    let random = AuthKey::random().unwrap();
+    assert_eq!(random.as_bytes().len(), 32);
+    assert_ne!(random.as_bytes(), AuthKey::random().unwrap().as_bytes());
+    assert_ne!(random.as_bytes(), &[0; 32], "not left zeroed");
 }
 
 #[test]
-fn a_wrong_key_is_refused_and_never_shown() {
+fn a_wrong_key_is_refused_on_both_sides_and_never_shown() {
     let key = AuthKey::new(KEY);
-    let challenge = new_challenge(Dialect::default()).unwrap();
-    let wrong = create_response(&AuthKey::new(b"not the key".to_vec()), &challenge).unwrap();
-    let err = verify_response(&key, &challenge, &wrong, Dialect::default()).unwrap_err();
-    assert_eq!(err, AuthError::DigestReceivedWrong);
-    let shown = format!("{err} {err:?} {key:?}");
+    let deliverer = Deliverer::new(key.clone(), Dialect::default()).unwrap();
+    let impostor = Answerer::new(AuthKey::new(b"not the key".to_vec()), Dialect::default());
+    let response = impostor.respond(deliverer.challenge()).unwrap();
+    let verdict = deliverer.verify(&response);
+    assert_eq!(verdict.reply, FAILURE);
+    assert_eq!(verdict.result, Err(AuthError::DigestReceivedWrong));
+    let rejected = impostor.finish(verdict.reply).unwrap_err();
+    assert_eq!(rejected, AuthError::DigestSentRejected);
+    let shown = format!("{rejected} {rejected:?} {verdict:?} {key:?}");
     assert!(!shown.contains("authkey"), "{shown}");
     assert_eq!(
         format!("{key:?}"),

@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mpcore::{unlink, Deadline, Error, Kind, SemLock, PLATFORM_FLAGS, SEM_VALUE_MAX};
+use mpcore::{unlink, Deadline, Error, Kind, SemLock, SEM_VALUE_MAX};
 
 mod windows_support;
 use windows_support::{new_lock, take, take_within, this_process, try_take, SLICE};
@@ -117,9 +117,8 @@ fn an_untimed_wait_outlasts_many_slices() {
     let sem = Arc::new(new_lock(Kind::Semaphore, 0, 1));
     let releaser = release_later(&sem, Duration::from_millis(400));
     let waiter = Arc::clone(&sem);
-    let (acquired, waited) = timed(Duration::from_secs(10), move || take(&waiter));
+    let ((), waited) = timed(Duration::from_secs(10), move || take(&waiter));
     releaser.join().unwrap();
-    assert!(acquired);
     assert!(waited >= Duration::from_millis(380), "{waited:?}");
     assert!(!try_take(&sem), "one release, one unit");
 }
@@ -312,10 +311,6 @@ fn windows_semaphores_are_unnamed() {
     }
     unlink(name).unwrap();
     assert!(try_take(&first), "unlink is a no-op");
-    assert!(
-        PLATFORM_FLAGS.is_empty(),
-        "stock defines no flag on Windows"
-    );
     assert_eq!(SEM_VALUE_MAX, i32::MAX, "LONG_MAX");
 }
 

@@ -16,18 +16,18 @@ pub fn new_lock(kind: Kind, value: u32, maxvalue: i32) -> SemLock {
 }
 
 /// A blocking acquire without a timeout.
-pub fn take(lock: &SemLock) -> bool {
-    lock.acquire(true, None).unwrap()
+pub fn take(lock: &SemLock) {
+    lock.acquire().unwrap();
 }
 
-/// A blocking acquire of at most `timeout`.
+/// A blocking acquire of at most `timeout`: whether a unit was taken.
 pub fn take_within(lock: &SemLock, timeout: Duration) -> bool {
-    lock.acquire(true, Some(timeout)).unwrap()
+    lock.acquire_timeout(timeout).unwrap()
 }
 
-/// A non-blocking acquire.
+/// A non-blocking acquire: whether a unit was taken.
 pub fn try_take(lock: &SemLock) -> bool {
-    lock.acquire(false, None).unwrap()
+    lock.try_acquire().unwrap()
 }
 
 /// This process, as `duplicate_for_child` takes a target process.
