@@ -14,6 +14,7 @@ import time
 from multiprocessing import connection as stdlib_connection
 
 from . import _connection
+from ._bench_workloads import fill
 
 
 class RustConnection(stdlib_connection.Connection):
@@ -155,8 +156,8 @@ def raw_one_way(size, count, fresh=False):
             return 0.0
         reused = memoryview(bytearray(size))
         for _ in range(count):
-            _recv_exactly(theirs, memoryview(bytearray(4)))
-            _recv_exactly(theirs, memoryview(mmap.mmap(-1, size)) if fresh else reused)
+            fill(memoryview(bytearray(4)), theirs.recv_into)
+            fill(memoryview(mmap.mmap(-1, size)) if fresh else reused, theirs.recv_into)
         return 0.0
 
     result = _in_child(receive)
@@ -178,14 +179,6 @@ def raw_one_way(size, count, fresh=False):
     elapsed = time.perf_counter() - start
     os.close(fd)
     return elapsed
-
-
-def _recv_exactly(sock, view):
-    while view:
-        n = sock.recv_into(view)
-        if not n:
-            raise EOFError
-        view = view[n:]
 
 
 def round_trips(label, size, count, placement=None):

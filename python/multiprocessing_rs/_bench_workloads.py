@@ -14,6 +14,7 @@ line: ``{"seconds": ..., "items": ...}``.
 divides the item counts (10 for ``--quick``).
 """
 
+import contextlib
 import json
 import mmap
 import multiprocessing
@@ -44,11 +45,18 @@ def _check(expect, got, where):
 # Pools. The pool is started, and each worker has run a task, before the clock starts.
 
 
-def pool_map(ctx, expect, scale):
-    count = int(5_000 / scale)
+@contextlib.contextmanager
+def _started_pool(ctx, expect):
+    """``Pool(2)`` once each worker has run a task (and said which implementation it runs)."""
     with ctx.Pool(2) as pool:
         for got in pool.map(_child_implementation, range(4), chunksize=1):
             _check(expect, got, "pool worker")
+        yield pool
+
+
+def pool_map(ctx, expect, scale):
+    count = int(5_000 / scale)
+    with _started_pool(ctx, expect) as pool:
         start = time.perf_counter()
         pool.map(_double, range(count), chunksize=1)
         return time.perf_counter() - start, count
@@ -56,9 +64,7 @@ def pool_map(ctx, expect, scale):
 
 def pool_imap_unordered(ctx, expect, scale):
     count = int(100_000 / scale)
-    with ctx.Pool(2) as pool:
-        for got in pool.map(_child_implementation, range(4), chunksize=1):
-            _check(expect, got, "pool worker")
+    with _started_pool(ctx, expect) as pool:
         start = time.perf_counter()
         for _ in pool.imap_unordered(_double, range(count), chunksize=64):
             pass
@@ -181,7 +187,7 @@ def _receive_bare(fd, count, fresh):
             else:
                 reused = reused if reused is not None and len(reused) == size else bytearray(size)
                 buffer = reused
-            _read_into(pipe, memoryview(buffer))
+            fill(memoryview(buffer), pipe.readinto)
 
 
 def _read_exactly(pipe, size):
@@ -189,13 +195,15 @@ def _read_exactly(pipe, size):
     if len(data) == size:
         return data
     rest = bytearray(size - len(data))
-    _read_into(pipe, memoryview(rest))
+    fill(memoryview(rest), pipe.readinto)
     return data + rest
 
 
-def _read_into(pipe, view):
+def fill(view, read_into):
+    """Fills ``view`` with ``read_into`` calls (a file's ``readinto``, a socket's
+    ``recv_into``); ``EOFError`` if the data ends first."""
     while view:
-        n = pipe.readinto(view)
+        n = read_into(view)
         if not n:
             raise EOFError
         view = view[n:]
