@@ -1,8 +1,8 @@
 """The wheel `make wheel` builds is what users get, and what every suite runs against.
 
-It is abi3 and manylinux_2_28 (no libc symbol newer than glibc 2.28, none unversioned that an
-older glibc would lack at import, and the system's libgcc_s.so.1 as the unwinder, not a bundled
-copy); it installs with pip from the file alone into fresh venvs
+It is abi3 and manylinux_2_17 alias manylinux2014 (no libc symbol newer than glibc 2.17, none
+unversioned that an older glibc would lack at import, and the system's libgcc_s.so.1 as the
+unwinder, not a bundled copy); it installs with pip from the file alone into fresh venvs
 of the oldest and the newest CPython supported, where a Pool and a Lock run on our module under
 `python -m multiprocessing_rs run` with fork and spawn; and the extension the test suites
 import (the venv's and build/pkg's) is that wheel's.
@@ -19,7 +19,7 @@ import pytest
 from conftest import PKG_DIR, SCRIPTS, built, interpreter, run
 
 #: The wheel's tags, in the order maturin writes them (and names the file with).
-TAGS = ["cp310-abi3-manylinux_2_28_x86_64"]
+TAGS = ["cp310-abi3-manylinux2014_x86_64", "cp310-abi3-manylinux_2_17_x86_64"]
 #: The unwinding functions Rust's panics and its personality routine call.
 UNWIND = {
     "_Unwind_RaiseException",
@@ -80,13 +80,13 @@ def output(*command):
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
-def test_the_extension_needs_nothing_newer_than_glibc_2_28(extension):
+def test_the_extension_needs_nothing_newer_than_glibc_2_17(extension):
     symbols = output("objdump", "-T", extension)
     undefined = [line.split() for line in symbols.splitlines() if "*UND*" in line]
     versions = {tuple(map(int, v.split("."))) for v in re.findall(r"\(GLIBC_([\d.]+)\)", symbols)}
-    assert versions and max(versions) <= (2, 28), sorted(versions)
-    # An unversioned, non-weak libc symbol (preadv2 linked against 2.17's headers, say) would
-    # pass the tag check and fail at import on an older glibc.
+    assert versions and max(versions) <= (2, 17), sorted(versions)
+    # An unversioned, non-weak libc symbol (a glibc 2.26 function such as preadv2, linked
+    # against 2.17's stubs) would pass the tag check and fail at import on an older glibc.
     # Python's own symbols are the only unversioned ones the extension may need.
     loose = [
         f[-1] for f in undefined if not f[-2].startswith("(") and f[1] != "w" and not f[-1].startswith(("Py", "_Py"))
@@ -105,7 +105,7 @@ def test_the_extension_unwinds_with_the_systems_libgcc_s(extension):
         if "*UND*" in fields and fields[-1].startswith("_Unwind_"):
             imported[fields[-1]] = fields[-2]
     assert UNWIND <= imported.keys(), sorted(UNWIND - imported.keys())
-    # The versions every manylinux policy allows of libgcc_s on x86_64 go up to GCC_4.2.0.
+    # The versions manylinux2014 allows of libgcc_s on x86_64 go up to GCC_4.2.0.
     versions = {tuple(map(int, v.strip("()").removeprefix("GCC_").split("."))) for v in imported.values()}
     assert all(version <= (4, 2, 0) for version in versions), imported
 
