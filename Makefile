@@ -11,7 +11,7 @@ PKG    := build/pkg
 
 export MPRS_PKG_DIR := $(abspath $(PKG))
 
-.PHONY: demo test test-steps wheel build lint cross-check rust-test rust-bench stubtest py-test cpython-test package-test bench clean
+.PHONY: demo test test-steps wheel build lint cross-check windows-test rust-test rust-bench stubtest py-test cpython-test package-test bench clean
 
 demo: build
 	$(PY) -m multiprocessing_rs demo
@@ -21,7 +21,7 @@ demo: build
 test:
 	scripts/no-leftover-semaphores.sh $(MAKE) --no-print-directory test-steps
 
-test-steps: build lint cross-check rust-test stubtest py-test package-test cpython-test
+test-steps: build lint cross-check windows-test rust-test stubtest py-test package-test cpython-test
 
 $(VENV)/.ready: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -70,9 +70,14 @@ lint: $(VENV)/.ready
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Type-checks both crates for Windows and macOS (installs Debian's rustc-web when missing).
+# Lints both crates for Windows and macOS with clippy (installs Debian's rustc-web when missing).
 cross-check:
 	scripts/cross-check.sh
+
+# Runs mpcore's Windows test binaries under Wine and links the extension into a Windows wheel
+# (installs Wine and mingw-w64 when missing).
+windows-test: $(VENV)/.ready
+	MATURIN=$(abspath $(VENV))/bin/maturin scripts/wine-test.sh
 
 rust-test:
 	cargo test --workspace
