@@ -105,7 +105,7 @@ mod nowait {
     #[cfg(nowait_io)]
     pub(super) unsafe fn readv(fd: BorrowedFd<'_>, iov: &[libc::iovec]) -> io::Result<usize> {
         // SAFETY: the caller vouches for `iov`, as preadv2 needs it.
-        unsafe { transfer(libc::preadv2, fd, iov) }
+        unsafe { transfer(libc::SYS_preadv2, fd, iov) }
     }
 
     /// `pwritev2(fd, iov, -1, RWF_NOWAIT)`: writes what fits without waiting.
@@ -115,34 +115,47 @@ mod nowait {
     #[cfg(nowait_io)]
     pub(super) unsafe fn writev(fd: BorrowedFd<'_>, iov: &[libc::iovec]) -> io::Result<usize> {
         // SAFETY: the caller vouches for `iov`, as pwritev2 needs it.
-        unsafe { transfer(libc::pwritev2, fd, iov) }
+        unsafe { transfer(libc::SYS_pwritev2, fd, iov) }
     }
 
-    /// `preadv2` or `pwritev2` (same signature) with `RWF_NOWAIT` at the current position,
-    /// unless `RWF_NOWAIT` is known to be missing; "not supported" becomes `WouldBlock`
-    /// (remembered), so that callers go on with a blocking call.
+    /// The system call `preadv2` or `pwritev2` (same arguments) with `RWF_NOWAIT` at the
+    /// current position, unless `RWF_NOWAIT` is known to be missing; "not supported" becomes
+    /// `WouldBlock` (remembered), so that callers go on with a blocking call.
+    ///
+    /// A raw system call rather than glibc's wrappers, which are glibc 2.26: the extension
+    /// needs nothing newer than glibc 2.17 (its wheel is manylinux2014). A kernel without the
+    /// calls (before 4.6) answers `ENOSYS`, as the wrappers would.
     ///
     /// # Safety
     /// `iov` is valid for what `call` does with it, for the duration of the call.
     #[cfg(nowait_io)]
     unsafe fn transfer(
-        call: unsafe extern "C" fn(
-            libc::c_int,
-            *const libc::iovec,
-            libc::c_int,
-            libc::off_t,
-            libc::c_int,
-        ) -> libc::ssize_t,
+        call: libc::c_long,
         fd: BorrowedFd<'_>,
         iov: &[libc::iovec],
     ) -> io::Result<usize> {
         if UNSUPPORTED.load(Ordering::Relaxed) {
             return Err(would_block());
         }
-        let count = iov.len() as libc::c_int;
-        // SAFETY: the caller vouches for `iov`; `fd` is open for the borrow.
-        let rc = unsafe { call(fd.as_raw_fd(), iov.as_ptr(), count, -1, libc::RWF_NOWAIT) };
-        check(rc).map_err(|err| match err.raw_os_error() {
+        let count = iov.len() as libc::c_long;
+        // The kernel takes the offset as two longs, low half then high half; -1 in both is -1
+        // ("the current position") for 64-bit, 32-bit and compat callers alike.
+        let (offset_low, offset_high): (libc::c_long, libc::c_long) = (-1, -1);
+        let flags = libc::c_long::from(libc::RWF_NOWAIT);
+        // SAFETY: the caller vouches for `iov`; `fd` is open for the borrow; every argument is
+        // passed as the long the kernel reads it as.
+        let rc = unsafe {
+            libc::syscall(
+                call,
+                libc::c_long::from(fd.as_raw_fd()),
+                iov.as_ptr(),
+                count,
+                offset_low,
+                offset_high,
+                flags,
+            )
+        };
+        check(rc as isize).map_err(|err| match err.raw_os_error() {
             Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL | libc::ESPIPE) => {
                 UNSUPPORTED.store(true, Ordering::Relaxed);
                 would_block()
@@ -202,6 +215,43 @@ pub(super) fn write_two(
     // SAFETY: as above; `fd` is open for the borrow.
     let rc = unsafe { libc::writev(fd.as_raw_fd(), iov.as_ptr(), iov.len() as libc::c_int) };
     check(rc)
+}
+
+/// Grows the kernel buffer of `fd` to hold `wanted` bytes if `fd` is a pipe (Linux): a pipe
+/// holds 64 KiB by default, so a 1 MiB message crosses it in 16 hand-overs between writer and
+/// reader, each a sleep and a wake-up. Never beyond `/proc/sys/fs/pipe-max-size` (1 MiB by
+/// default), which keeps unprivileged users under `pipe-user-pages-soft` (past it the kernel
+/// gives all of the user's new pipes a minimal buffer); never shrinks. Best effort: on a socket
+/// (`F_GETPIPE_SZ` fails) nothing happens, and a refusal (`EPERM` past the user's limit) leaves
+/// the buffer as it was, which carries the same bytes, only in more steps.
+#[cfg(resizable_pipes)]
+pub(super) fn grow_pipe(fd: BorrowedFd<'_>, wanted: usize) {
+    // SAFETY: F_GETPIPE_SZ takes no argument and `fd` is open for the borrow.
+    let current = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    let target = wanted.min(pipe_max_size());
+    if current < 0 || current as usize >= target {
+        return;
+    }
+    // SAFETY: F_SETPIPE_SZ takes one int argument (`target` is at most pipe-max-size, an int)
+    // and `fd` is open for the borrow; its only effect is the size of the pipe's buffer.
+    unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, target as libc::c_int) };
+}
+
+#[cfg(not(resizable_pipes))]
+pub(super) fn grow_pipe(_fd: BorrowedFd<'_>, _wanted: usize) {}
+
+/// `/proc/sys/fs/pipe-max-size`, read once: the largest pipe buffer an unprivileged process may
+/// ask for (1 MiB if the file cannot be read).
+#[cfg(resizable_pipes)]
+fn pipe_max_size() -> usize {
+    static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .filter(|&max: &usize| max <= libc::c_int::MAX as usize)
+            .unwrap_or(1 << 20)
+    })
 }
 
 /// `madvise(MADV_HUGEPAGE)` (Linux) on the 2 MiB-aligned middle of `buf`, so that the kernel

@@ -9,8 +9,8 @@
 //! | backend | file | run-tested |
 //! |---|---|---|
 //! | POSIX named semaphores (Linux, other Unix) | `posix.rs` | yes (Linux) |
-//! | the same, macOS variant (`target_vendor = "apple"`) | `posix.rs` | compile-checked only |
-//! | Windows kernel semaphores | `windows.rs` | compile-checked only |
+//! | the same, macOS variant (`target_vendor = "apple"`) | `posix.rs` | compile-checked and linted only |
+//! | Windows kernel semaphores | `windows.rs` | under Wine (`tests/windows_*.rs`) |
 
 use std::fmt;
 
