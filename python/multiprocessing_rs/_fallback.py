@@ -13,9 +13,6 @@ process that finds it, and not again in the children it starts (an environment v
 carries what was said). A subinterpreter is not: nothing is wrong, and nothing can be fixed.
 """
 
-import importlib
-import importlib.machinery
-import importlib.util
 import os
 import sys
 import warnings
@@ -41,6 +38,8 @@ def in_subinterpreter():
     if is_main is not None:
         return not is_main()
     # Before 3.12, ask the subinterpreters module (an extension: about 0.6 ms to load).
+    import importlib
+
     for name in ("_interpreters", "_xxsubinterpreters"):
         try:
             interpreters = importlib.import_module(name)
@@ -86,6 +85,9 @@ def _why(exc):
 def stock_multiprocessing():
     """The interpreter's own ``_multiprocessing`` extension, loaded from where ``import`` finds
     it when the override directory is not on the path (``lib-dynload``)."""
+    import importlib.machinery
+    import importlib.util
+
     path = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != OVERRIDE_DIR]
     spec = importlib.machinery.PathFinder.find_spec("_multiprocessing", path)
     if spec is None or spec.loader is None:
