@@ -22,6 +22,9 @@ TRANSPORT_METHODS = {
     "_bad_message_length": ("self",),
 }
 
+#: The reducer tables of ``ForkingPickler`` that a reused pickler checks for changes.
+PICKLER_TABLES = ("_copyreg_dispatch_table", "_extra_reducers")
+
 #: What every Connection sets in ``__init__`` and the replacements read.
 CONNECTION_ATTRIBUTES = ("_handle", "_readable", "_writable")
 
@@ -39,12 +42,20 @@ def handshake_functions():
     return {"deliver_challenge": ("connection", "authkey"), "answer_challenge": ("connection", "authkey")}
 
 
-def transport_mismatches(module):
-    """What the transport patch would not find as it expects in ``module``."""
-    found = []
+def pickler_mismatches(module):
+    """What the reused pickler (``_pickling``) would not find as it expects in ``module``'s
+    ``_ForkingPickler`` (``multiprocessing.connection``'s, or ``queues``'): ``dumps`` and
+    ``loads``, and the two reducer tables it compares on every message."""
     pickler = getattr(module, "_ForkingPickler", None)
     if not (callable(getattr(pickler, "dumps", None)) and callable(getattr(pickler, "loads", None))):
-        found.append("_ForkingPickler (with dumps and loads) is missing")
+        return [f"{module.__name__}._ForkingPickler (with dumps and loads) is missing"]
+    missing = [name for name in PICKLER_TABLES if not isinstance(getattr(pickler, name, None), dict)]
+    return [f"ForkingPickler.{name} is missing" for name in missing]
+
+
+def transport_mismatches(module):
+    """What the transport patch would not find as it expects in ``module``."""
+    found = pickler_mismatches(module)
     connection = getattr(module, "Connection", None)
     if not isinstance(connection, type):
         return found + ["Connection is missing"]

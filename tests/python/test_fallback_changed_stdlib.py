@@ -19,6 +19,7 @@ SCRIPT = Path(__file__).parent / "scripts" / "changed_stdlib_names.py"
 # case: (transport patched, handshake patched, words the warning must contain)
 CASES = {
     "_ForkingPickler renamed": (False, True, ["_ForkingPickler"]),
+    "ForkingPickler without its reducer tables": (False, True, ["_extra_reducers", "_copyreg_dispatch_table"]),
     "Connection._recv_bytes takes another parameter": (False, True, ["Connection._recv_bytes"]),
     "deliver_challenge takes another parameter": (True, False, ["deliver_challenge"]),
 }

@@ -16,6 +16,11 @@ def rename_forking_pickler():
     del mc._ForkingPickler
 
 
+def pickler_without_reducer_tables():
+    stock = mc._ForkingPickler
+    mc._ForkingPickler = type("ForkingPickler", (), {"dumps": stock.dumps, "loads": stock.loads})
+
+
 def recv_bytes_takes_another_parameter():
     stock = mc.Connection._recv_bytes
 
@@ -36,6 +41,7 @@ def deliver_challenge_takes_another_parameter():
 
 CASES = {
     "_ForkingPickler renamed": rename_forking_pickler,
+    "ForkingPickler without its reducer tables": pickler_without_reducer_tables,
     "Connection._recv_bytes takes another parameter": recv_bytes_takes_another_parameter,
     "deliver_challenge takes another parameter": deliver_challenge_takes_another_parameter,
 }
