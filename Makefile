@@ -1,7 +1,7 @@
-# Every target sets itself up from a fresh machine: a venv with maturin, zig, pytest, mypy and
-# ruff; the wheel and sdist a package index would carry (build/dist); that wheel installed into
-# the venv, and into build/pkg for the other CPython versions (abi3: one wheel serves 3.10 to
-# 3.13). Every test runs against that installed wheel.
+# Every target sets itself up from a fresh machine: a venv with maturin, zig, pytest, mypy, ruff
+# and hypothesis; the wheel and sdist a package index would carry (build/dist); that wheel
+# installed into the venv, and into build/pkg for the other CPython versions (abi3: one wheel
+# serves 3.10 to 3.13). Every test runs against that installed wheel.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -11,7 +11,7 @@ PKG    := build/pkg
 
 export MPRS_PKG_DIR := $(abspath $(PKG))
 
-.PHONY: demo test test-steps wheel build lint cross-check windows-test rust-test rust-bench stubtest py-test cpython-test package-test bench clean
+.PHONY: demo test test-steps wheel build lint cross-check windows-test rust-test rust-bench stubtest py-test cpython-test package-test bench fuzz clean
 
 demo: build
 	$(PY) -m multiprocessing_rs demo
@@ -26,7 +26,7 @@ test-steps: build lint cross-check windows-test rust-test stubtest py-test packa
 $(VENV)/.ready: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.9,<2" "ziglang==0.17.1" "pytest>=8" "mypy>=1.10" "ruff==0.17.6"
+	$(PY) -m pip install -q "maturin>=1.9,<2" "ziglang==0.17.1" "pytest>=8" "mypy>=1.10" "ruff==0.17.6" "hypothesis>=6.100"
 	touch $@
 
 # The abi3 wheel, tagged manylinux_2_17 (manylinux2014: glibc 2.17, 2012: RHEL/CentOS 7,
@@ -106,6 +106,13 @@ cpython-test: build
 
 bench: build
 	$(PY) -m multiprocessing_rs bench
+
+# The cargo-fuzz targets of fuzz/ (frame headers, the resumable receive, both handshake
+# sides), FUZZ_SECONDS each (default 30); installs nightly and cargo-fuzz when missing. Not
+# part of `make test`: `cargo test` replays the inputs kept in
+# crates/mpcore/tests/fuzz_regressions/ instead.
+fuzz:
+	scripts/fuzz.sh
 
 clean:
 	rm -rf $(VENV) build target

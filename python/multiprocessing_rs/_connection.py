@@ -18,7 +18,7 @@ run of bytes, or an offset that is not an ``int`` takes the stock code path unch
 import io
 import sys
 
-from . import _native
+from . import _native, _stdlib_shape
 
 #: CPython 3.10 and 3.11 speak the legacy handshake (a bare HMAC-MD5), 3.12+ the modern one.
 _LEGACY = sys.version_info < (3, 12)
@@ -27,10 +27,31 @@ _MAX_POLL_SECONDS = 2147483
 
 
 def patch(module):
-    """Wires the Rust transport and handshake into ``multiprocessing.connection``."""
+    """Wires the Rust transport and handshake into ``multiprocessing.connection``. A piece whose
+    private names are not as expected (a CPython we have not verified) stays stock, with one
+    warning that says what changed."""
+    changed = []
     if hasattr(_native, "send_bytes"):  # POSIX: Connection is a descriptor
-        _patch_transport(module.Connection, module._ForkingPickler)
-    _patch_handshake(module)
+        transport = _stdlib_shape.transport_mismatches(module)
+        if transport:
+            changed.append(("Connection transport", transport))
+        else:
+            _patch_transport(module.Connection, module._ForkingPickler)
+    handshake = _stdlib_shape.handshake_mismatches(module)
+    if handshake:
+        changed.append(("authentication handshake", handshake))
+    else:
+        _patch_handshake(module)
+    if changed:
+        from ._fallback import warn_once
+
+        pieces = " and ".join(piece for piece, _ in changed)
+        details = "; ".join(detail for _, details in changed for detail in details)
+        version = ".".join(map(str, sys.version_info[:3]))
+        warn_once(
+            f"multiprocessing.connection of Python {version} is not as this version expects ({details})",
+            f"its stock {pieces} runs",
+        )
 
 
 def _patch_transport(Connection, ForkingPickler):
@@ -145,11 +166,15 @@ def _patch_transport(Connection, ForkingPickler):
                 return ready
         return stock["_poll"](self, timeout)
 
+    # A subclass may hook `_send`/`_recv`, which stock's versions of these two call: it gets
+    # stock's, as it does from the public methods.
     def _send_bytes(self, buf):
-        if native_send(self._handle, buf, 0, None) is NotImplemented:
+        if type(self) is not Connection or native_send(self._handle, buf, 0, None) is NotImplemented:
             stock["_send_bytes"](self, buf)
 
     def _recv_bytes(self, maxsize=None):
+        if type(self) is not Connection:
+            return stock["_recv_bytes"](self, maxsize)
         try:
             message = native_recv(self._handle, maxsize)
         except BadMessageLength:
@@ -200,7 +225,13 @@ def _handshake(module):
                 exc.__context__ = failure  # 3.12+ tells the peer while handling the failure
             raise
         if failure is not None:
-            raise failure
+            try:
+                raise failure
+            finally:
+                # Held here, the exception would hold its traceback, which holds this frame,
+                # which holds the connection: open until the cycle collector runs, where stock
+                # closes it as soon as the caller lets go.
+                del failure
 
     def answer_challenge(connection, authkey):
         if not isinstance(authkey, bytes):

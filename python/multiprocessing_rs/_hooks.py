@@ -31,16 +31,30 @@ def _patch_process(module):
 
 
 def _patch_connection(module):
+    from ._fallback import native_module
+
+    if native_module() is None:
+        return  # the Rust transport and handshake cannot serve here: the stock ones stay
     from . import _connection
 
     _connection.patch(module)
 
 
 def _patch_queues(module):
+    from . import _stdlib_shape
     from ._pickling import QueuePickling
 
-    if hasattr(module, "_ForkingPickler"):
-        module._ForkingPickler = QueuePickling(module._ForkingPickler)
+    changed = _stdlib_shape.pickler_mismatches(module)
+    if changed:
+        from ._fallback import warn_once
+
+        version = ".".join(map(str, sys.version_info[:3]))
+        warn_once(
+            f"multiprocessing.queues of Python {version} is not as this version expects ({'; '.join(changed)})",
+            "its stock pickling runs",
+        )
+        return
+    module._ForkingPickler = QueuePickling(module._ForkingPickler)
 
 
 PATCHES = {

@@ -35,13 +35,20 @@ def install():
 
     Call it early, ideally before ``multiprocessing`` is imported. Locks created before the call
     stay stock ones; they keep working, and interoperate with ours (same named semaphores).
-    Returns the module now installed as ``_multiprocessing``.
+    Returns the module now installed as ``_multiprocessing``: the stock one, after a
+    ``RuntimeWarning``, where this interpreter cannot use ours (see ``_fallback``).
     """
     if OVERRIDE_DIR not in sys.path:
         sys.path.insert(0, OVERRIDE_DIR)
     os.environ["PYTHONPATH"] = environ_with_override()["PYTHONPATH"]
+    from ._fallback import native_module
+
     stock = sys.modules.get("_multiprocessing")
-    if stock is not None and not getattr(stock, "__multiprocessing_rs__", False):
+    if native_module() is None:
+        # This interpreter cannot use ours (native_module warned if something is wrong): the
+        # stock module stays, or comes through the override directory.
+        stock = None
+    elif stock is not None and not getattr(stock, "__multiprocessing_rs__", False):
         del sys.modules["_multiprocessing"]
     ours = importlib.import_module("_multiprocessing")
     if stock is not None and stock is not ours:

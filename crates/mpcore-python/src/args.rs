@@ -341,6 +341,18 @@ pub(crate) fn optional_seconds(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Optio
     }
 }
 
+/// A descriptor for `Connection._poll`, with the error stock's `wait()` (a selector) raises for
+/// a negative one, which poll(2) would ignore (and so wait out the whole timeout).
+#[cfg(unix)]
+pub(crate) fn descriptor_to_wait_on(fd: std::os::raw::c_int) -> PyResult<std::os::raw::c_int> {
+    if fd < 0 {
+        return Err(PyValueError::new_err(format!(
+            "Invalid file descriptor: {fd}"
+        )));
+    }
+    Ok(fd)
+}
+
 /// The bytes `Connection.send_bytes(buf, offset, size)` sends out of a buffer of `len` bytes,
 /// with stock's checks and messages (`size` `None`: the rest of the buffer).
 #[cfg(unix)]

@@ -123,11 +123,20 @@ fn blocking<T: Send>(py: Python<'_>, op: impl FnMut() -> Result<T, Error> + Send
     Ok(without_gil(py, op)?.map_err(CoreError)?)
 }
 
-/// The descriptor of a Python `Connection`.
-fn borrow_fd<'a>(fd: c_int) -> BorrowedFd<'a> {
-    // SAFETY: the calling Connection owns `fd` and keeps it open for the call. Closing it from
-    // another thread meanwhile is the same race stock's `os.write(self._handle, ...)` has.
-    unsafe { BorrowedFd::borrow_raw(fd) }
+/// `EBADF`, the same number on every POSIX system.
+const EBADF: i32 = 9;
+
+/// The descriptor of a Python `Connection`. A negative number (a `_handle` set by hand) is no
+/// descriptor: the `OSError(EBADF)` stock's `os.read`/`os.write` raise for it.
+fn borrow_fd<'a>(fd: c_int) -> PyResult<BorrowedFd<'a>> {
+    if fd < 0 {
+        let ebadf = Error::Os(std::io::Error::from_raw_os_error(EBADF));
+        return Err(CoreError(ebadf).into());
+    }
+    // SAFETY: `fd` is not negative (`borrow_raw` requires it not to be -1), and the calling
+    // Connection owns it and keeps it open for the call. Closing it from another thread
+    // meanwhile is the same race stock's `os.write(self._handle, ...)` has.
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
 }
 
 /// An `int` argument as `i64`; `None` for anything else (or an int too large for it).
@@ -162,7 +171,7 @@ pub(crate) fn send_bytes(
         },
     };
     let payload = &buffer.as_slice()[args::send_range(buffer.as_slice().len(), offset, size)?];
-    let fd = borrow_fd(fd);
+    let fd = borrow_fd(fd)?;
     let mut state = SendState::new();
     attempt(
         py,
@@ -193,7 +202,7 @@ pub(crate) fn recv_bytes(
             None => return Ok(py.NotImplemented()),
         },
     };
-    let fd = borrow_fd(fd);
+    let fd = borrow_fd(fd)?;
     let mut state = RecvState::new();
     let len = read_header(py, &mut state, fd, maxlength)?.map_err(CoreError)?;
     if len > DIRECT_LIMIT {
@@ -226,7 +235,7 @@ pub(crate) fn recv_bytes_into(
         return Ok(py.NotImplemented());
     };
     let offset = args::recv_into_offset(buffer.as_slice().len(), offset)?;
-    let fd = borrow_fd(fd);
+    let fd = borrow_fd(fd)?;
     let mut state = RecvState::new();
     let len = read_header(py, &mut state, fd, None)?.map_err(CoreError)?;
     // The rest is the core's `recv_into`: the payload straight into the buffer, or the whole
@@ -297,13 +306,14 @@ fn receive_payload(
 #[pyfunction]
 #[pyo3(signature = (fd, timeout))]
 pub(crate) fn poll(py: Python<'_>, fd: c_int, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
-    let fd = borrow_fd(fd);
+    let fd = borrow_fd(args::descriptor_to_wait_on(fd)?)?;
     let deadline = match timeout {
         None => None,
         Some(t) if t.is_nan() => return Ok(py.NotImplemented()),
-        Some(t) => Some(
-            Instant::now() + Duration::try_from_secs_f64(t.max(0.0)).unwrap_or(Duration::MAX / 4),
-        ),
+        // A deadline too far away for an `Instant` (or infinite) is no deadline.
+        Some(t) => Duration::try_from_secs_f64(t.max(0.0))
+            .ok()
+            .and_then(|timeout| Instant::now().checked_add(timeout)),
     };
     if timeout.is_some_and(|t| t <= 0.0) {
         // Nothing to wait for: answer with the GIL held (Queue.empty() polls like this).

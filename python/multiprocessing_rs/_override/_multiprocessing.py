@@ -2,56 +2,60 @@
 
 This directory is put first on ``PYTHONPATH`` (before ``lib-dynload``), so the parent process
 and every fork, spawn and forkserver child import this module instead of the stock C extension.
-It re-exports the Rust implementation under the stock name.
+It re-exports the Rust implementation under the stock name; where this interpreter cannot use
+it (see ``multiprocessing_rs._fallback``), it puts the stock module in its place, so that
+``import _multiprocessing`` gives exactly what it gives without the override.
 """
 
 import sys
 
 
-def _load_native():
+def _import_package():
+    """Imports the ``multiprocessing_rs`` package, even when site-packages is not on the path
+    (``python -S``): from the directory above this one, without adding it to ``sys.path``."""
     try:
-        from multiprocessing_rs import _native as native
+        import multiprocessing_rs  # noqa: F401
     except ImportError:
-        # Started without site-packages (``-S``): load the extension next to this directory.
-        import importlib.machinery
         import importlib.util
         import os
         import sys
 
         package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = os.path.join(package_dir, "_native" + suffix)
-            if os.path.exists(path):
-                break
-        else:
-            raise
-        name = "multiprocessing_rs._native"
-        loader = importlib.machinery.ExtensionFileLoader(name, path)
-        spec = importlib.util.spec_from_file_location(name, path, loader=loader)
-        native = importlib.util.module_from_spec(spec)
-        sys.modules[name] = native
-        loader.exec_module(native)
-    return native
+        init = os.path.join(package_dir, "__init__.py")
+        spec = importlib.util.spec_from_file_location(
+            "multiprocessing_rs", init, submodule_search_locations=[package_dir]
+        )
+        multiprocessing_rs = importlib.util.module_from_spec(spec)
+        sys.modules["multiprocessing_rs"] = multiprocessing_rs
+        spec.loader.exec_module(multiprocessing_rs)
 
 
-_native = _load_native()
+_import_package()
+from multiprocessing_rs import _fallback  # noqa: E402
 
-# What stock's C module provides.
-SemLock = _native.SemLock
-sem_unlink = _native.sem_unlink
-flags = _native.flags
-if sys.platform == "win32":
-    closesocket = _native.closesocket
-    recv = _native.recv
-    send = _native.send
-    __all__ = ["SemLock", "sem_unlink", "flags", "closesocket", "recv", "send"]
+_native = _fallback.native_module()
+
+if _native is None:
+    # The import system returns what is in sys.modules once this module has run.
+    sys.modules[__name__] = _fallback.stock_multiprocessing()
 else:
-    # The byte transport of `multiprocessing.connection.Connection`, which stock leaves to Python.
-    send_bytes = _native.send_bytes
-    recv_bytes = _native.recv_bytes
-    recv_bytes_into = _native.recv_bytes_into
-    poll = _native.poll
-    __all__ = ["SemLock", "sem_unlink", "flags", "send_bytes", "recv_bytes", "recv_bytes_into", "poll"]
+    # What stock's C module provides.
+    SemLock = _native.SemLock
+    sem_unlink = _native.sem_unlink
+    flags = _native.flags
+    if sys.platform == "win32":
+        closesocket = _native.closesocket
+        recv = _native.recv
+        send = _native.send
+        __all__ = ["SemLock", "sem_unlink", "flags", "closesocket", "recv", "send"]
+    else:
+        # The byte transport of `multiprocessing.connection.Connection`, which stock leaves to
+        # Python.
+        send_bytes = _native.send_bytes
+        recv_bytes = _native.recv_bytes
+        recv_bytes_into = _native.recv_bytes_into
+        poll = _native.poll
+        __all__ = ["SemLock", "sem_unlink", "flags", "send_bytes", "recv_bytes", "recv_bytes_into", "poll"]
 
 
 def __getattr__(name):
@@ -67,4 +71,4 @@ def __getattr__(name):
 #: Lets a program (and the tests) tell this module from the stock one.
 __multiprocessing_rs__ = True
 
-del _load_native, sys
+del _import_package, _fallback, sys

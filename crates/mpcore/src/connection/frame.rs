@@ -83,8 +83,9 @@ impl HeaderDecoder {
         self.target_len() - self.filled
     }
 
-    /// Takes up to [`wanted`](Self::wanted) bytes from the front of `input` and returns how many
-    /// it took.
+    /// Takes from the front of `input` the bytes the header still needs and returns how many it
+    /// took: up to [`wanted`](Self::wanted), and when those complete the escape, up to the 8
+    /// bytes of the long length too. Never a byte past the header.
     pub fn feed(&mut self, input: &[u8]) -> usize {
         let mut taken = 0;
         // Two rounds at most: the 4-byte length, then the 8-byte one if it was the escape.

@@ -77,6 +77,13 @@ impl RecvState {
     /// A resumable error keeps the progress for the next call; any other error ends the
     /// message and the state starts afresh.
     pub fn recv(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
+        if self.filled > 0 {
+            // The payload's first bytes are in a caller's destination, which this call does
+            // not have: reading on would lose them.
+            return Err(misuse(
+                "a payload part-way into a caller's destination is resumed with the same method",
+            ));
+        }
         let result = self.advance(fd, maxlength);
         self.settle(result)
     }
@@ -156,9 +163,11 @@ impl RecvState {
     }
 
     /// The second half: reads the payload straight into `dest`, whose length must be the one
-    /// [`recv_header`](Self::recv_header) returned. Resumable: after an interruption, call
-    /// again with the same `dest` and it continues where it stopped. When it returns `Ok`,
-    /// all of `dest` is initialised and the state is ready for the next message.
+    /// [`recv_header`](Self::recv_header) returned (any other length, or a call before the
+    /// header, fails with an `InvalidInput` OS error, reads nothing and keeps the state).
+    /// Resumable: after an interruption, call again with the same `dest` and it continues
+    /// where it stopped ([`recv`](Self::recv) refuses to take over, the same way). When it
+    /// returns `Ok`, all of `dest` is initialised and the state is ready for the next message.
     ///
     /// This is what lets a binding receive into the object it will return (one copy), where
     /// [`recv`](Self::recv) builds a `Vec`.
@@ -187,7 +196,13 @@ impl RecvState {
         dest: &mut [MaybeUninit<u8>],
         wait: Wait,
     ) -> Result<()> {
-        debug_assert_eq!(self.expected, Some(dest.len()), "call recv_header first");
+        if self.expected != Some(dest.len()) {
+            // Reading into it would split the payload at the wrong place and leave the stream
+            // out of step: refuse, and read nothing.
+            return Err(misuse(
+                "recv_payload_into needs a destination of the length recv_header returned",
+            ));
+        }
         let result = self.fill(dest.len(), |at| fd::read_uninit(fd, &mut dest[at..], wait));
         self.settle(result)
     }
@@ -205,10 +220,6 @@ impl RecvState {
     }
 
     fn advance(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
-        debug_assert_eq!(
-            self.filled, 0,
-            "a receipt into a caller's buffer is part-way"
-        );
         let expected = self.expected_len(fd, maxlength, Wait::Yes)?;
         self.read_payload(fd, expected, Wait::Yes)?;
         Ok(mem::take(&mut self.payload))
@@ -303,4 +314,10 @@ fn end_of_file(at_start: bool) -> Error {
     } else {
         Error::EofInMessage
     }
+}
+
+/// The error of a call that would put the stream out of step (a caller's mistake): nothing is
+/// read, and the state is kept, so the right call can still finish the message.
+fn misuse(what: &'static str) -> Error {
+    Error::Os(io::Error::new(io::ErrorKind::InvalidInput, what))
 }
