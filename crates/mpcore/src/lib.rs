@@ -59,4 +59,6 @@ pub use connection::{
     Connection, Listener, RecvInto, RecvState, SendState, READ_CHUNK,
 };
 pub use error::{AuthError, Error, Result};
+#[cfg(target_os = "linux")]
+pub use semaphore::{private_dir, semaphore_backend, SemaphoreBackend, BACKEND_VARIABLE};
 pub use semaphore::{unlink, Deadline, Kind, SemLock, PLATFORM_FLAGS, SEM_VALUE_MAX};

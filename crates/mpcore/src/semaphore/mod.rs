@@ -10,6 +10,8 @@
 //! platform:
 //!
 //! * `posix.rs`: POSIX named semaphores (Linux, and macOS with its three differences);
+//! * on Linux, `select.rs` over `posix.rs` and `file.rs` (file-backed futex semaphores in a
+//!   private directory, for hosts without a usable `/dev/shm`), chosen per process;
 //! * `windows.rs`: Windows kernel semaphores.
 //!
 //! Portable arithmetic the backends share is in `deadline.rs` (absolute deadlines),
@@ -25,8 +27,23 @@ mod windows_codes;
 
 #[cfg(unix)]
 mod posix;
-#[cfg(unix)]
+#[cfg(all(unix, not(target_os = "linux")))]
 use posix as imp;
+
+// Linux has a second backend, file-backed semaphores for hosts without a usable `/dev/shm`;
+// `select.rs` chooses between the two per process (`file.rs`, `file_sys.rs`, `private_dir.rs`).
+#[cfg(target_os = "linux")]
+mod file;
+#[cfg(target_os = "linux")]
+mod file_sys;
+#[cfg(target_os = "linux")]
+pub mod private_dir;
+#[cfg(target_os = "linux")]
+mod select;
+#[cfg(target_os = "linux")]
+use select as imp;
+#[cfg(target_os = "linux")]
+pub use select::{semaphore_backend, SemaphoreBackend, BACKEND_VARIABLE};
 
 #[cfg(windows)]
 mod windows;
