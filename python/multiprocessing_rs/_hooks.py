@@ -1,6 +1,6 @@
 """Patches applied to the stdlib ``multiprocessing`` modules when the override is on.
 
-``_multiprocessing`` itself is replaced by import path (see ``_override/``). Two other pieces
+``_multiprocessing`` itself is replaced by import path (see ``_override/``). Other pieces
 live in pure-Python stdlib modules and are patched in place, right after those modules are first
 imported (or at once if they already were):
 
@@ -8,6 +8,8 @@ imported (or at once if they already were):
   authkey is re-wrapped in it.
 * ``multiprocessing.connection``: ``Connection``'s byte transport and the authentication
   handshake run in Rust (see ``_connection``).
+* ``multiprocessing.heap``: shared ctypes' arenas skip a ``/dev/shm`` that cannot take a file
+  (see ``_heap``).
 
 They are patched from an import hook rather than from our ``_multiprocessing``, because not
 every program imports it before using them (on 3.13+, ``multiprocessing.connection`` no longer
@@ -35,9 +37,16 @@ def _patch_connection(module):
     _connection.patch(module)
 
 
+def _patch_heap(module):
+    from . import _heap
+
+    _heap.patch(module)
+
+
 PATCHES = {
     "multiprocessing.process": _patch_process,
     "multiprocessing.connection": _patch_connection,
+    "multiprocessing.heap": _patch_heap,
 }
 
 

@@ -23,6 +23,8 @@ mod buffer;
 mod connection;
 mod exceptions;
 mod fastcall;
+#[cfg(target_os = "linux")]
+mod named_objects;
 mod semlock;
 #[cfg(windows)]
 mod winsock;
@@ -69,6 +71,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_function(wrap_pyfunction!(connection::recv_bytes_into, m)?)?;
         m.add_function(wrap_pyfunction!(connection::poll, m)?)?;
     }
+    #[cfg(target_os = "linux")]
+    named_objects::add(m)?;
     m.add_function(wrap_pyfunction!(auth::auth_challenge, m)?)?;
     m.add_function(wrap_pyfunction!(auth::auth_response, m)?)?;
     m.add_function(wrap_pyfunction!(auth::auth_verify, m)?)?;
