@@ -127,9 +127,7 @@ def main():
                 traceback.print_exc()
     report = {
         "module": "ours" if getattr(_multiprocessing, "__multiprocessing_rs__", False) else "stock",
-        "backend": _multiprocessing._native.semaphore_backend()
-        if hasattr(_multiprocessing, "_native")
-        else "posix",
+        "backend": _multiprocessing._native.semaphore_backend() if hasattr(_multiprocessing, "_native") else "posix",
         "results": results,
     }
     print(json.dumps(report))
