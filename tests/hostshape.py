@@ -9,6 +9,10 @@ Shapes:
   ``tty``, ``ptmx``, ``pts`` (and the ``fd``/``stdin``/``stdout``/``stderr`` links) brought back,
   and no ``shm`` directory: they fail with ``ENOENT``.
 
+And one that is not a problem host but an isolated one, for tests that must see every semaphore
+and remove some (the ``semaphores`` tool's): ``own-shm``, a fresh, empty, writable tmpfs over
+``/dev/shm``, which POSIX semaphores work in and no other process on the machine sees.
+
 With ``site_wide=(python, directories)``, the namespace also sees a ``.pth`` file in that
 interpreter's site-packages that puts ``directories`` first on ``sys.path`` in interpreters
 started with ``-E`` or ``-I`` (which ignore ``PYTHONPATH``): how CPython's suite, whose helpers
@@ -26,11 +30,19 @@ import sys
 SHAPES = {
     "ro-shm": "read-only /dev/shm",
     "no-shm": "no /dev/shm",
+    "own-shm": "an empty /dev/shm of its own",
 }
+
+#: The shapes where stock multiprocessing cannot work.
+PROBLEM_SHAPES = ("ro-shm", "no-shm")
 
 # Each script runs as root in its own mount namespace, sets the shape up, then execs "$@".
 _RO_SHM = """
 mount -t tmpfs -o ro,mode=1777 tmpfs /dev/shm
+"""
+
+_OWN_SHM = """
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 """
 
 _NO_SHM = """
@@ -98,7 +110,7 @@ def command(shape, argv, site_wide=None):
     its environment."""
     if shape not in SHAPES:
         raise ValueError(f"unknown host shape {shape!r}: one of {', '.join(SHAPES)}")
-    script = "set -eu\n" + (_RO_SHM if shape == "ro-shm" else _NO_SHM)
+    script = "set -eu\n" + {"ro-shm": _RO_SHM, "no-shm": _NO_SHM, "own-shm": _OWN_SHM}[shape]
     env = {}
     if site_wide is not None:
         python, directories = site_wide

@@ -114,9 +114,11 @@ impl FileSemaphore {
         })
     }
 
-    /// Removes the name `name`: `ENOENT` if there is none.
+    /// Removes the name `name`: `ENOENT` if there is none, and for a name that cannot exist (as
+    /// glibc's `sem_unlink` answers those).
     pub(crate) fn unlink(name: &str) -> Result<()> {
-        let file_name = file_name(PREFIX, name)?;
+        let file_name =
+            file_name(PREFIX, name).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
         Ok(PrivateDir::open(false)?.unlink(&file_name)?)
     }
 

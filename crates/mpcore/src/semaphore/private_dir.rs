@@ -26,8 +26,12 @@ use super::file_sys;
 /// The environment variable that names the directory instead of the default.
 pub const DIRECTORY_VARIABLE: &str = "MPRS_SEMAPHORE_DIR";
 
-/// The longest file name the directory takes (`NAME_MAX`), as `sem_open` limits names.
+/// The longest file name the directory takes (`NAME_MAX`); longer is `ENAMETOOLONG`.
 const NAME_MAX: usize = 255;
+
+/// The longest file name glibc's buffer for `"/dev/shm/" + prefix + name` holds
+/// (`sizeof "/dev/shm/" + 4 + NAME_MAX`, less the directory and the NUL); longer is `EINVAL`.
+const GLIBC_NAME_BUFFER: usize = NAME_MAX + 4;
 
 /// The directory this process uses (whether or not it exists yet).
 pub fn path() -> &'static Path {
@@ -49,15 +53,23 @@ fn default_path() -> PathBuf {
 }
 
 /// The file name an object named `name` has in the directory, `prefix` included (`"sem."` for
-/// semaphores, `""` for shared memory), checked as glibc checks the names of `sem_open` and
-/// `shm_open`: leading slashes are dropped; an empty name, one with a further slash or a NUL is
-/// `EINVAL`; one longer than `NAME_MAX` is `ENAMETOOLONG`.
+/// semaphores, `""` for shared memory), refused as glibc 2.36's `sem_open` and `shm_open` refuse
+/// names: leading slashes are dropped; an empty name, one with a further slash, a NUL, or more
+/// than glibc's buffer holds is `EINVAL`; one longer than `NAME_MAX` is `ENAMETOOLONG` (from the
+/// kernel, there).
 pub(crate) fn file_name(prefix: &str, name: &str) -> io::Result<CString> {
     let bare = name.trim_start_matches('/');
-    if bare.is_empty() || bare == "." || bare == ".." || bare.contains('/') || bare.contains('\0') {
+    let len = prefix.len() + bare.len();
+    if bare.is_empty()
+        || bare == "."
+        || bare == ".."
+        || bare.contains('/')
+        || bare.contains('\0')
+        || len > GLIBC_NAME_BUFFER
+    {
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
-    if prefix.len() + bare.len() > NAME_MAX {
+    if len > NAME_MAX {
         return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
     }
     CString::new(format!("{prefix}{bare}")).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
@@ -178,12 +190,18 @@ mod tests {
     }
 
     #[test]
-    fn names_glibc_refuses_are_refused() {
+    fn names_glibc_refuses_are_refused_with_its_errors() {
         for bad in ["", "/", "/a/b", "/.", "/..", "/a\0b"] {
             assert_eq!(errno(file_name("sem.", bad)), Some(libc::EINVAL), "{bad:?}");
         }
-        let long = format!("/{}", "x".repeat(252));
-        assert_eq!(errno(file_name("sem.", &long)), Some(libc::ENAMETOOLONG));
-        assert!(file_name("sem.", &long[..252]).is_ok());
+        // What stock's sem_open and shm_open answered on glibc 2.36, by length without the slash.
+        let x = |n: usize| format!("/{}", "x".repeat(n));
+        assert!(file_name("sem.", &x(251)).is_ok());
+        assert_eq!(errno(file_name("sem.", &x(252))), Some(libc::ENAMETOOLONG));
+        assert_eq!(errno(file_name("sem.", &x(255))), Some(libc::ENAMETOOLONG));
+        assert_eq!(errno(file_name("sem.", &x(256))), Some(libc::EINVAL));
+        assert!(file_name("", &x(255)).is_ok());
+        assert_eq!(errno(file_name("", &x(256))), Some(libc::ENAMETOOLONG));
+        assert_eq!(errno(file_name("", &x(300))), Some(libc::EINVAL));
     }
 }
