@@ -13,13 +13,16 @@ And one that is not a problem host but an isolated one, for tests that must see 
 and remove some (the ``semaphores`` tool's): ``own-shm``, a fresh, empty, writable tmpfs over
 ``/dev/shm``, which POSIX semaphores work in and no other process on the machine sees.
 
-With ``site_wide=(python, directories)``, the namespace also sees a ``.pth`` file in that
-interpreter's site-packages that puts ``directories`` first on ``sys.path`` in interpreters
-started with ``-E`` or ``-I`` (which ignore ``PYTHONPATH``): how CPython's suite, whose helpers
-start such interpreters, reaches the override in them. Nothing is written to the real
-site-packages (an overlay, gone with the namespace).
+With ``install=(python, package_dir)``, the namespace also sees multiprocessing-rs (the copy in
+``package_dir``, as ``build/pkg``) installed into that interpreter, so that it reaches the
+interpreters that ``PYTHONPATH`` does not: a ``.pth`` file in site-packages puts the override
+first on ``sys.path`` when ``-E`` or ``-I`` made the interpreter ignore ``PYTHONPATH``, and
+``_multiprocessing.py`` and ``_posixshmem.py`` in the standard library directory (ahead of
+``lib-dynload``) load ours even with ``-S``. CPython's suite starts such interpreters, which on a
+host like these cannot work with stock's modules. Nothing is written to the real installation:
+it is an overlay, gone with the namespace.
 
-    python tests/hostshape.py SHAPE [--site-wide PYTHON DIR...] -- COMMAND [ARGS...]
+    python tests/hostshape.py SHAPE [--install PYTHON PACKAGE_DIR] -- COMMAND [ARGS...]
 """
 
 import argparse
@@ -63,16 +66,29 @@ umount -l "$old"
 rmdir "$old"
 """
 
-# An overlay on site-packages whose upper layer is a tmpfs that lives as long as the overlay.
-_SITE_WIDE = """
-layer=$(mktemp -d /tmp/hostshape-site.XXXXXX)
+# An overlay on the standard library directory (site-packages inside it), whose upper layer is a
+# tmpfs that lives as long as the overlay.
+_INSTALL = """
+layer=$(mktemp -d /tmp/hostshape-install.XXXXXX)
 mount -t tmpfs -o mode=700 tmpfs "$layer"
-mkdir "$layer/upper" "$layer/work"
-printf '%s\\n' "$HOSTSHAPE_PTH" > "$layer/upper/multiprocessing_rs_site_wide.pth"
-mount -t overlay overlay -o "lowerdir=$HOSTSHAPE_SITE,upperdir=$layer/upper,workdir=$layer/work" \\
-    "$HOSTSHAPE_SITE"
+mkdir -p "$layer/upper/$HOSTSHAPE_SITE_SUBDIR" "$layer/work"
+printf '%s\\n' "$HOSTSHAPE_PTH" > "$layer/upper/$HOSTSHAPE_SITE_SUBDIR/multiprocessing_rs_installed.pth"
+printf '%s\\n' "$HOSTSHAPE_SHIM_MULTIPROCESSING" > "$layer/upper/_multiprocessing.py"
+printf '%s\\n' "$HOSTSHAPE_SHIM_POSIXSHMEM" > "$layer/upper/_posixshmem.py"
+mount -t overlay overlay -o "lowerdir=$HOSTSHAPE_STDLIB,upperdir=$layer/upper,workdir=$layer/work" \\
+    "$HOSTSHAPE_STDLIB"
 umount -l "$layer"
 rmdir "$layer"
+"""
+
+#: A module of the standard library directory that runs the override's module of the same name.
+_SHIM = """\
+\"\"\"multiprocessing-rs, installed into this interpreter by tests/hostshape.py (in a namespace).\"\"\"
+import sys
+if {package!r} not in sys.path:
+    sys.path.append({package!r})
+with open({module!r}) as _source:
+    exec(compile(_source.read(), {module!r}, "exec"))
 """
 
 
@@ -85,52 +101,74 @@ def available():
     return None
 
 
-def _site_packages(python):
+def _paths(python):
+    """The standard library directory of ``python``, and its site-packages inside it."""
     out = subprocess.run(
-        [python, "-E", "-S", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        [
+            python,
+            "-E",
+            "-S",
+            "-c",
+            "import sysconfig; p = sysconfig.get_paths(); print(p['stdlib']); print(p['purelib'])",
+        ],
         capture_output=True,
         text=True,
         check=True,
     )
-    return out.stdout.strip()
+    stdlib, purelib = out.stdout.split("\n")[:2]
+    if os.path.dirname(purelib) != stdlib:
+        raise ValueError(f"{python}: site-packages {purelib} is not inside {stdlib}")
+    return stdlib, os.path.basename(purelib)
 
 
-def _pth_line(directories):
-    """One ``import`` line (what a .pth file runs): the directories go first on ``sys.path``
-    when the interpreter ignored ``PYTHONPATH``."""
-    dirs = [str(d) for d in directories]
-    return (
+def _install_env(python, package_dir):
+    """What ``_INSTALL`` writes, for the copy of the package in ``package_dir``."""
+    package_dir = str(package_dir)
+    override = os.path.join(package_dir, "multiprocessing_rs", "_override")
+    stdlib, site_subdir = _paths(python)
+    # One `import` line (what a .pth file runs): the override first on sys.path, as PYTHONPATH
+    # would put it, when the interpreter ignored PYTHONPATH.
+    pth = (
         "import sys; sys.flags.ignore_environment and "
-        f"sys.path.__setitem__(slice(0, 0), [d for d in {dirs!r} if d not in sys.path])"
+        f"sys.path.__setitem__(slice(0, 0), [d for d in {[override, package_dir]!r} if d not in sys.path])"
     )
+    shims = {
+        name: _SHIM.format(package=package_dir, module=os.path.join(override, f"{name}.py"))
+        for name in ("_multiprocessing", "_posixshmem")
+    }
+    return {
+        "HOSTSHAPE_STDLIB": stdlib,
+        "HOSTSHAPE_SITE_SUBDIR": site_subdir,
+        "HOSTSHAPE_PTH": pth,
+        "HOSTSHAPE_SHIM_MULTIPROCESSING": shims["_multiprocessing"],
+        "HOSTSHAPE_SHIM_POSIXSHMEM": shims["_posixshmem"],
+    }
 
 
-def command(shape, argv, site_wide=None):
+def command(shape, argv, install=None):
     """``(argv, extra_env)``: the command line that runs ``argv`` in ``shape``, and what to add to
     its environment."""
     if shape not in SHAPES:
         raise ValueError(f"unknown host shape {shape!r}: one of {', '.join(SHAPES)}")
     script = "set -eu\n" + {"ro-shm": _RO_SHM, "no-shm": _NO_SHM, "own-shm": _OWN_SHM}[shape]
     env = {}
-    if site_wide is not None:
-        python, directories = site_wide
-        script += _SITE_WIDE
-        env["HOSTSHAPE_SITE"] = _site_packages(python)
-        env["HOSTSHAPE_PTH"] = _pth_line(directories)
+    if install is not None:
+        script += _INSTALL
+        env.update(_install_env(*install))
     script += 'exec "$@"\n'
     return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, f"hostshape-{shape}", *argv], env
 
 
-def popen(shape, argv, site_wide=None, env=None, **kwargs):
+def popen(shape, argv, install=None, env=None, **kwargs):
     """``subprocess.Popen`` of ``argv`` in ``shape``."""
-    full, extra = command(shape, argv, site_wide)
+    full, extra = command(shape, argv, install)
     environ = dict(os.environ if env is None else env, **extra)
     return subprocess.Popen(full, env=environ, **kwargs)
 
 
-def run(shape, argv, site_wide=None, env=None, **kwargs):
+def run(shape, argv, install=None, env=None, **kwargs):
     """``subprocess.run`` of ``argv`` in ``shape``."""
-    full, extra = command(shape, argv, site_wide)
+    full, extra = command(shape, argv, install)
     environ = dict(os.environ if env is None else env, **extra)
     return subprocess.run(full, env=environ, **kwargs)
 
@@ -138,7 +176,7 @@ def run(shape, argv, site_wide=None, env=None, **kwargs):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("shape", choices=sorted(SHAPES))
-    parser.add_argument("--site-wide", nargs="+", metavar=("PYTHON", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--install", nargs=2, metavar=("PYTHON", "PACKAGE_DIR"), help="install ours into PYTHON there")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -147,8 +185,7 @@ def main(argv=None):
     why_not = available()
     if why_not:
         sys.exit(f"hostshape: {why_not}")
-    site_wide = (args.site_wide[0], args.site_wide[1:]) if args.site_wide else None
-    return run(args.shape, cmd, site_wide).returncode
+    return run(args.shape, cmd, args.install).returncode
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ only): ``ro-shm`` (read-only ``/dev/shm``) and ``no-shm`` (no ``/dev/shm``). The
 on its own, with file-backed semaphores: no failure, the same tests as stock ran on the normal
 host, none skipped that stock ran there. Stock's run on the same simulated host is printed
 beside it (it does not get far: that is the problem being solved). The suite's own helpers
-start interpreters with ``-E``/``-I``, which ignore ``PYTHONPATH``; on a simulated host those
-reach the override through a ``.pth`` file that only that run's namespace sees (see
-``hostshape.py``), since no stock interpreter can work there. ``--hosts`` picks hosts (given
+start interpreters with ``-E``, ``-I`` or ``-S``, which ``PYTHONPATH`` does not reach; since no
+stock interpreter can work on such a host, ours is installed into the interpreter there, in
+that run's namespace only (``hostshape.py``'s ``install``). ``--hosts`` picks hosts (given
 explicitly, simulated ones apply to every selected version and start method).
 
 Every run gets a private directory of its own for file-backed semaphores
@@ -108,9 +108,8 @@ class Run:
         self.interval = [time.time(), None]
         command = self.command()
         if self.host != "normal":
-            override = [PKG_DIR / "multiprocessing_rs" / "_override", PKG_DIR]
-            site_wide = (self.python, override) if self.side == "ours" else None
-            command, extra = hostshape.command(self.host, command, site_wide)
+            install = (self.python, PKG_DIR) if self.side == "ours" else None
+            command, extra = hostshape.command(self.host, command, install)
             env.update(extra)
         with open(self.log, "w") as log:
             proc = subprocess.Popen(

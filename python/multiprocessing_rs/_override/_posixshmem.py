@@ -17,15 +17,18 @@ import sys
 
 
 def _load_stock():
-    """The interpreter's own ``_posixshmem``, which this module shadows (``None`` if it has none)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    others = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
-    spec = importlib.machinery.PathFinder.find_spec("_posixshmem", others)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The interpreter's own ``_posixshmem``, the C extension this module shadows (``None`` if it
+    has none). Only an extension module counts: any ``_posixshmem.py`` on the path is a shadow."""
+    for directory in sys.path:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(directory or os.curdir, "_posixshmem" + suffix)
+            if os.path.isfile(path):
+                loader = importlib.machinery.ExtensionFileLoader("_posixshmem", path)
+                spec = importlib.util.spec_from_file_location("_posixshmem", path, loader=loader)
+                module = importlib.util.module_from_spec(spec)
+                loader.exec_module(module)
+                return module
+    return None
 
 
 def _load_native():
