@@ -72,6 +72,31 @@ def lock_cases(modules, quick):
     ]
 
 
+def file_backend_cases(modules, quick):
+    """The Lock row with ours on file-backed semaphores (in a child process forced to them, see
+    ``_bench_file_backend``); the reference column is ours on POSIX semaphores."""
+    from ._bench_file_backend import FileBackendLock
+
+    iterations, rounds = (10_000, 11) if quick else (50_000, 61)
+    file_lock = FileBackendLock(iterations)
+    posix_lock = modules["ours"].SemLock(1, 1, 1, f"/mprs-bench-{os.getpid()}-posix-reference", True)
+    stock_lock = modules["stock"].SemLock(1, 1, 1, f"/mprs-bench-{os.getpid()}-stock-file-row", True)
+    stock_round = _acquire_release_loop(stock_lock.acquire, stock_lock.release, iterations)
+    measure = {"stock": stock_round, "ours": file_lock.round}
+    reference = _acquire_release_loop(posix_lock.acquire, posix_lock.release, iterations)
+    return [
+        Case(
+            "file-backend Lock acquire+release",
+            "ns",
+            True,
+            lambda label: measure[label](),
+            reference,
+            rounds=rounds,
+            goal=1.0,
+        )
+    ]
+
+
 def message_cases(quick):
     from . import _bench_messages as m
 
@@ -214,6 +239,8 @@ def print_table(results, rounds):
     print()
     print("reference: the socket pair without framing (os.write/os.read; recv_into for large")
     print("messages), or for the memory row the message itself. ours/stock: median of paired rounds.")
+    print("file-backend row: ours on file-backed semaphores (a child process forced to them);")
+    print("its reference is ours on POSIX semaphores.")
 
 
 def main(json_output=False, quick=False):
@@ -222,6 +249,8 @@ def main(json_output=False, quick=False):
     modules = {"stock": load_stock_module(), "ours": ours}
     rounds = 3 if quick else 7
     cases = lock_cases(modules, quick) + message_cases(quick)
+    if sys.platform == "linux":
+        cases[3:3] = file_backend_cases(modules, quick)
     results = run_cases(cases, ["stock", "ours"], rounds)
     if json_output:
         json.dump({"machine": machine_description(), "rounds": rounds, "results": results}, sys.stdout, indent=2)

@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::backend::Waited;
 use super::deadline::Deadline;
-use super::file_sys::{futex_wait_low, futex_wake_low, FutexWake, SharedMapping};
+use super::file_sys::{futex_wait_low, futex_wake_low, FutexWake, SharedMapping, SharedWord};
 use super::private_dir::{file_name, PrivateDir};
 use crate::error::{Error, Result};
 
@@ -61,7 +61,7 @@ const PREFIX: &str = "sem.";
 /// One open file-backed semaphore: this process's mapping of its file.
 #[derive(Debug)]
 pub(crate) struct FileSemaphore {
-    map: SharedMapping,
+    state: SharedWord,
 }
 
 fn value_of(state: u64) -> u64 {
@@ -94,7 +94,9 @@ impl FileSemaphore {
         // The temporary name goes whatever happened; the file lives on under its real name and
         // in our mapping.
         let _ = dir.unlink(&temp_name);
-        Ok(FileSemaphore { map: made? })
+        Ok(FileSemaphore {
+            state: made?.into_word(STATE_OFFSET),
+        })
     }
 
     /// The existing semaphore `name`: `ENOENT` if there is none, `EINVAL` if the file is not a
@@ -110,7 +112,7 @@ impl FileSemaphore {
             return Err(Error::Os(io::Error::from_raw_os_error(libc::EINVAL)));
         }
         Ok(FileSemaphore {
-            map: SharedMapping::map(&file, FILE_LEN)?,
+            state: SharedMapping::map(&file, FILE_LEN)?.into_word(STATE_OFFSET),
         })
     }
 
@@ -124,11 +126,12 @@ impl FileSemaphore {
 
     /// The address of this process's mapping: the semaphore's handle.
     pub(crate) fn handle(&self) -> usize {
-        self.map.addr()
+        self.state.mapping_addr()
     }
 
+    #[inline]
     fn state(&self) -> &AtomicU64 {
-        self.map.word(STATE_OFFSET)
+        self.state.get()
     }
 
     /// Takes a unit if there is one, without a system call.
@@ -221,7 +224,7 @@ impl FileSemaphore {
         let mut current = state.load(Ordering::Relaxed);
         loop {
             if value_of(current) >= SEM_VALUE_MAX {
-                return Err(Error::Os(io::Error::from_raw_os_error(libc::EOVERFLOW)));
+                return Err(overflow());
             }
             match state.compare_exchange_weak(
                 current,
@@ -234,9 +237,7 @@ impl FileSemaphore {
             }
         }
         if waiters_of(current) > 0 {
-            // The unit is posted whatever the wake says: FUTEX_WAKE fails only for an address
-            // that is not ours, which a live mapping's is.
-            let _ = futex_wake_low(state, 1);
+            wake_one(state);
         }
         Ok(())
     }
@@ -246,6 +247,22 @@ impl FileSemaphore {
     pub(crate) fn value(&self) -> i32 {
         value_of(self.state().load(Ordering::Relaxed)) as i32
     }
+}
+
+/// `EOVERFLOW`, out of line: the fast path of `post` stays small enough to inline.
+#[cold]
+#[inline(never)]
+fn overflow() -> Error {
+    Error::Os(io::Error::from_raw_os_error(libc::EOVERFLOW))
+}
+
+/// Wakes one waiter, out of line: only posts that find waiters get here.
+#[cold]
+#[inline(never)]
+fn wake_one(state: &AtomicU64) {
+    // The unit is posted whatever the wake says: FUTEX_WAKE fails only for an address that is
+    // not ours, which a live mapping's is.
+    let _ = futex_wake_low(state, 1);
 }
 
 /// A new, empty file under a temporary name of this process (`.tmp-sem-PID-N`, which no name

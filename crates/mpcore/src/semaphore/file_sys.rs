@@ -160,20 +160,41 @@ impl SharedMapping {
     }
 
     /// The 8-byte word at `offset`, for atomic access shared with every process that maps
-    /// the same file.
+    /// the same file; the mapping goes with it.
     ///
     /// # Panics
     /// If `offset` is not 8-aligned or the word is not inside the mapping: a caller bug.
-    pub(crate) fn word(&self, offset: usize) -> &AtomicU64 {
+    pub(crate) fn into_word(self, offset: usize) -> SharedWord {
         assert!(
             offset.is_multiple_of(8) && offset + 8 <= self.len,
             "word {offset} out of the mapping"
         );
+        SharedWord { map: self, offset }
+    }
+}
+
+/// An 8-byte word of a [`SharedMapping`], checked once to lie inside it.
+#[derive(Debug)]
+pub(crate) struct SharedWord {
+    map: SharedMapping,
+    offset: usize,
+}
+
+impl SharedWord {
+    /// The word, for atomic access shared with every process that maps the same file.
+    #[inline]
+    pub(crate) fn get(&self) -> &AtomicU64 {
         // SAFETY: mappings are page-aligned, so `ptr + offset` is 8-aligned, and it lies within
-        // the mapping (checked above), which stays valid while `self` is borrowed. The memory is
-        // shared with other processes, which only ever access it atomically (or, if hostile and
-        // of the same user, could change the value but never make the access unsound).
-        unsafe { AtomicU64::from_ptr(self.ptr.as_ptr().add(offset).cast::<u64>()) }
+        // the mapping (both checked in `into_word`), which stays valid while `self` is borrowed.
+        // The memory is shared with other processes, which only ever access it atomically (or,
+        // if hostile and of the same user, could change the value but never make the access
+        // unsound).
+        unsafe { AtomicU64::from_ptr(self.map.ptr.as_ptr().add(self.offset).cast::<u64>()) }
+    }
+
+    /// The address of the mapping the word is in.
+    pub(crate) fn mapping_addr(&self) -> usize {
+        self.map.addr()
     }
 }
 

@@ -361,6 +361,7 @@ pub fn unlink(name: &str) -> Result<()> {
 
 /// Posts one unit of a `Kind::Semaphore` unless that would take it above `maxvalue`, by the
 /// platform's rule (see [`ReleaseCheck`]). The check is racy by design, as in CPython.
+#[inline(always)]
 fn post_within<S: Backend>(sem: &S, maxvalue: i32) -> Result<()> {
     match S::RELEASE_CHECK {
         ReleaseCheck::Value => {
