@@ -11,6 +11,7 @@ ROWS = [
     "Lock acquire+release",
     "RLock acquire+release",
     "Semaphore acquire+release",
+    "file-backend Lock acquire+release",
     "Pipe one-way 64 B messages",
     "Pipe one-way 4 KiB messages",
     "Pipe one-way 1 MiB messages",
