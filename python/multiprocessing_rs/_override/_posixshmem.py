@@ -33,9 +33,7 @@ def _load_stock():
 
 def _load_native():
     """Our extension, if ``_multiprocessing`` is ours (``None`` leaves stock's behaviour)."""
-    import _multiprocessing
-
-    native = getattr(_multiprocessing, "_native", None)
+    native = getattr(importlib.import_module("_multiprocessing"), "_native", None)
     return native if hasattr(native, "private_shm_open") else None
 
 
