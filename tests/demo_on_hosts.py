@@ -1,7 +1,7 @@
 """``make demo``'s second part: the demo on hosts where stock multiprocessing cannot run.
 
 For each simulated host of ``hostshape.py`` (a read-only ``/dev/shm``, no ``/dev/shm``), it
-prints what stock does with what a new user tries first (``python/host_check.py``: Pool, Queue,
+prints what stock does with what a new user tries first (``python/scripts/host_check.py``: Pool, Queue,
 Lock, Event+Barrier, Value/Array, SharedMemory, with every start method), then runs the demo
 there on ours. Needs root (a private mount namespace); says so and does nothing otherwise.
 """
@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import hostshape  # noqa: E402
 
-HOST_CHECK = HERE / "python" / "host_check.py"
+HOST_CHECK = HERE / "python" / "scripts" / "host_check.py"
 
 
 def stock_summary(shape):

@@ -34,3 +34,11 @@ def find_interpreters():
     if here in VERSIONS:
         found.setdefault(here, sys.executable)
     return found
+
+
+def interpreter(version, found):
+    """``found[version]`` (``found`` from :func:`find_interpreters`); a test that needs a
+    missing version fails, it is never skipped."""
+    if version not in found:
+        raise AssertionError(f"CPython {version} is not installed on this machine (pyenv)")
+    return found[version]

@@ -26,10 +26,9 @@ CONNECTIONS = {"stock": stdlib_connection.Connection, "ours": RustConnection}
 #: The stock handshake functions and ours, for the running interpreter's dialect.
 if getattr(stdlib_connection, "__multiprocessing_rs_patched__", False):
     raise RuntimeError("run the benchmark without the override: it needs the stock module too")
-_OURS = _connection._modern_handshake if _connection._MODERN else _connection._legacy_handshake
 HANDSHAKES = {
     "stock": (stdlib_connection.deliver_challenge, stdlib_connection.answer_challenge),
-    "ours": tuple(_OURS(stdlib_connection)[:2]),
+    "ours": tuple(_connection._handshake(stdlib_connection)[:2]),
 }
 
 

@@ -7,8 +7,9 @@
   with wrappers that keep the stock checks and messages and hand the descriptor to Rust, which
   frames a whole message with no Python-level loop;
 * ``deliver_challenge`` and ``answer_challenge`` (and, from 3.12, ``_create_response`` and
-  ``_verify_challenge``) with the same message sequence, speaking the dialect of the running
-  interpreter, around Rust nonces, MACs and a constant-time comparison.
+  ``_verify_challenge``) with the same calls on the connection they are given, speaking the
+  dialect of the running interpreter; the handshake itself (nonces, MACs, prefixes, the
+  verdict and its errors) is mpcore's state machines, one small native object per handshake.
 
 Everything else stays stock: a subclass of ``Connection``, a buffer that is not one contiguous
 run of bytes, or an offset that is not an ``int`` takes the stock code path unchanged.
@@ -19,11 +20,8 @@ import sys
 
 from . import _native
 
-_MODERN = sys.version_info >= (3, 12)
-_CHALLENGE = b"#CHALLENGE#"
-_WELCOME = b"#WELCOME#"
-_FAILURE = b"#FAILURE#"
-_DIGESTS = frozenset({"md5", "sha256", "sha384", "sha3_256", "sha3_384"})
+#: CPython 3.10 and 3.11 speak the legacy handshake (a bare HMAC-MD5), 3.12+ the modern one.
+_LEGACY = sys.version_info < (3, 12)
 #: The longest timeout stock's poll(2)-based wait takes: 2**31 - 1 milliseconds, rounded down.
 _MAX_POLL_SECONDS = 2147483
 
@@ -51,6 +49,7 @@ def _patch_transport(Connection, ForkingPickler):
     }
     native_send, native_recv = _native.send_bytes, _native.recv_bytes
     native_recv_into, native_poll = _native.recv_bytes_into, _native.poll
+    BadMessageLength = _native.BadMessageLength
     dumps, loads = ForkingPickler.dumps, ForkingPickler.loads
     from multiprocessing import BufferTooShort
 
@@ -90,12 +89,15 @@ def _patch_transport(Connection, ForkingPickler):
             raise ValueError("negative maxlength")
         if type(self) is not Connection:
             return stock["recv_bytes"](self, maxlength)
-        message = native_recv(handle, maxlength)
-        if message is NotImplemented:
-            return stock["recv_bytes"](self, maxlength)
-        if message is None:
-            self._bad_message_length()
-        return message
+        try:
+            message = native_recv(handle, maxlength)
+        except BadMessageLength:
+            pass  # raised below, outside the handler: stock's error has no context
+        else:
+            if message is NotImplemented:
+                return stock["recv_bytes"](self, maxlength)
+            return message
+        self._bad_message_length()
 
     def recv_bytes_into(self, buf, offset=0):
         """
@@ -144,11 +146,12 @@ def _patch_transport(Connection, ForkingPickler):
             stock["_send_bytes"](self, buf)
 
     def _recv_bytes(self, maxsize=None):
-        message = native_recv(self._handle, maxsize)
+        try:
+            message = native_recv(self._handle, maxsize)
+        except BadMessageLength:
+            return None  # stock's contract: its callers then call _bad_message_length()
         if message is NotImplemented:
             return stock["_recv_bytes"](self, maxsize)
-        if message is None:
-            return None
         # Positioned at the end, as stock's buffer is after its writes (callers read tell()).
         buf = io.BytesIO(message)
         buf.seek(0, io.SEEK_END)
@@ -165,83 +168,82 @@ def _authkey_error(authkey):
 
 
 def _patch_handshake(module):
-    functions = _modern_handshake(module) if _MODERN else _legacy_handshake(module)
-    for function in functions:
-        function.__module__ = module.__name__
+    for function in _handshake(module):
         setattr(module, function.__name__, function)
 
 
-def _modern_handshake(module):
-    """CPython 3.12+: a ``{sha256}`` challenge; answers in any allowed digest are accepted."""
-    AuthenticationError = module.AuthenticationError
-    challenge, response, verify = _native.auth_challenge, _native.auth_response, _native.auth_verify
-    stock_deliver = module.deliver_challenge
+def _handshake(module):
+    """``deliver_challenge``, ``answer_challenge`` (and from 3.12 ``_create_response`` and
+    ``_verify_challenge``) for ``module``, on the native state machines: one handshake for
+    both dialects, of which only the signatures differ."""
+    stock_deliver, stock_answer = module.deliver_challenge, module.answer_challenge
+    limit = _native.MAX_HANDSHAKE_MESSAGE  # reject large messages
+    too_short = None if _LEGACY else _challenge_too_short(stock_answer)
 
-    def deliver_challenge(connection, authkey: bytes, digest_name="sha256"):
+    def deliver(connection, authkey, digest_name):
         if not isinstance(authkey, bytes):
             raise _authkey_error(authkey)
-        if digest_name not in _DIGESTS:
+        if not _LEGACY and digest_name not in _native.DIGESTS:
+            # A digest the core does not speak: stock's own code, with stock's outcome.
             return stock_deliver(connection, authkey, digest_name)
-        message = challenge(digest_name)
-        connection.send_bytes(_CHALLENGE + message)
-        answer = connection.recv_bytes(256)  # reject large message
+        deliverer = _native.Deliverer(authkey, digest_name)
+        connection.send_bytes(deliverer.challenge)
+        reply, failure = deliverer.verify(connection.recv_bytes(limit))
         try:
-            verify(authkey, message, answer, False)
-        except AuthenticationError:
-            connection.send_bytes(_FAILURE)
+            connection.send_bytes(reply)  # #WELCOME# or #FAILURE#: the peer hears either way
+        except BaseException as exc:
+            if failure is not None and not _LEGACY:
+                exc.__context__ = failure  # 3.12+ tells the peer while handling the failure
             raise
-        else:
-            connection.send_bytes(_WELCOME)
-
-    def answer_challenge(connection, authkey: bytes):
-        if not isinstance(authkey, bytes):
-            raise _authkey_error(authkey)
-        message = connection.recv_bytes(256)  # reject large message
-        if not message.startswith(_CHALLENGE):
-            raise AuthenticationError(f"Protocol error, expected challenge: {message=}")
-        message = message[len(_CHALLENGE) :]
-        if len(message) < 20:
-            # The missing f-prefix is stock's (3.12, 3.13): keep the message identical.
-            raise AuthenticationError("challenge too short: {len(message)} bytes")
-        connection.send_bytes(response(authkey, message, False))
-        if connection.recv_bytes(256) != _WELCOME:
-            raise AuthenticationError("digest sent was rejected")
-
-    def _create_response(authkey, message):
-        return response(authkey, message, False)
-
-    def _verify_challenge(authkey, message, answer):
-        verify(authkey, message, answer, False)
-
-    return deliver_challenge, answer_challenge, _create_response, _verify_challenge
-
-
-def _legacy_handshake(module):
-    """CPython 3.10 and 3.11: a bare 20-byte nonce answered with a bare HMAC-MD5."""
-    AuthenticationError = module.AuthenticationError
-    challenge, response, verify = _native.auth_challenge, _native.auth_response, _native.auth_verify
-
-    def deliver_challenge(connection, authkey):
-        if not isinstance(authkey, bytes):
-            raise _authkey_error(authkey)
-        message = challenge(None)
-        connection.send_bytes(_CHALLENGE + message)
-        answer = connection.recv_bytes(256)  # reject large message
-        try:
-            verify(authkey, message, answer, True)
-        except AuthenticationError:
-            connection.send_bytes(_FAILURE)
-            raise
-        connection.send_bytes(_WELCOME)
+        if failure is not None:
+            raise failure
 
     def answer_challenge(connection, authkey):
         if not isinstance(authkey, bytes):
             raise _authkey_error(authkey)
-        message = connection.recv_bytes(256)  # reject large message
-        assert message[: len(_CHALLENGE)] == _CHALLENGE, f"message = {message!r}"
-        message = message[len(_CHALLENGE) :]
-        connection.send_bytes(response(authkey, message, True))
-        if connection.recv_bytes(256) != _WELCOME:
-            raise AuthenticationError("digest sent was rejected")
+        answerer = _native.Answerer(authkey, _LEGACY, too_short)
+        connection.send_bytes(answerer.respond(connection.recv_bytes(limit)))
+        answerer.finish(connection.recv_bytes(limit))
 
-    return deliver_challenge, answer_challenge
+    def deliver_3_11(connection, authkey):
+        return deliver(connection, authkey, None)
+
+    def deliver_3_12(connection, authkey, digest_name="sha256"):
+        return deliver(connection, authkey, digest_name)
+
+    def create_response(authkey, message):
+        return _native.create_response(authkey, message)
+
+    def verify_challenge(authkey, message, response):
+        _native.verify_response(authkey, message, response)
+
+    if _LEGACY:
+        functions = {"deliver_challenge": deliver_3_11, "answer_challenge": answer_challenge}
+    else:
+        functions = {
+            "deliver_challenge": deliver_3_12,
+            "answer_challenge": answer_challenge,
+            "_create_response": create_response,
+            "_verify_challenge": verify_challenge,
+        }
+    for name, function in functions.items():
+        stock = getattr(module, name)
+        function.__name__ = function.__qualname__ = name
+        function.__doc__, function.__annotations__ = stock.__doc__, dict(stock.__annotations__)
+        function.__module__ = module.__name__
+    return list(functions.values())
+
+
+def _challenge_too_short(stock_answer_challenge):
+    """How the running interpreter words the error for a challenge under 20 bytes, as a
+    function of its length, read from stock's own code: CPython 3.12 and 3.13.0 forgot the
+    f-prefix (their message shows ``{len(message)}`` as written), later releases interpolate
+    (the literal is then split around the length)."""
+    words = [const for const in stock_answer_challenge.__code__.co_consts if isinstance(const, str)]
+    for i, word in enumerate(words):
+        if word.startswith("challenge too short"):
+            if "{" in word:
+                return lambda length: word
+            after = words[i + 1] if i + 1 < len(words) else ""
+            return lambda length: f"{word}{length}{after}"
+    return None  # the native default: the length interpolated

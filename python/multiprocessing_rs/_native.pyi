@@ -1,7 +1,8 @@
 """The Rust extension `multiprocessing_rs._native`: what stock CPython's `_multiprocessing` provides, same names and rules."""
 
 import sys
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, final
 
 from typing_extensions import Buffer, disjoint_base
 
@@ -12,10 +13,14 @@ __all__ = [
     "recv_bytes",
     "recv_bytes_into",
     "poll",
-    "auth_challenge",
-    "auth_response",
-    "auth_verify",
+    "Deliverer",
+    "Answerer",
+    "create_response",
+    "verify_response",
+    "MAX_HANDSHAKE_MESSAGE",
+    "DIGESTS",
     "flags",
+    "BadMessageLength",
 ]
 
 flags: dict[str, int]
@@ -48,19 +53,39 @@ class SemLock:
     @classmethod
     def _rebuild(cls, handle: int, kind: int, maxvalue: int, name: str | None, /) -> SemLock: ...
 
+class BadMessageLength(OSError):
+    """A message longer than the receiver's `maxlength`: `OSError('bad message length')`. The
+    `Connection` wrappers catch it and call `_bad_message_length()`, as stock does."""
+
 # The byte transport of POSIX `multiprocessing.connection.Connection` (after its checks).
 # Each returns NotImplemented for arguments it does not take, which the wrappers hand to the
-# stock code.
+# stock code; `recv_bytes` raises BadMessageLength for a message over `maxlength`.
 if sys.platform != "win32":
     def send_bytes(fd: int, buf: Buffer, offset: Any, size: Any) -> Any: ...
     def recv_bytes(fd: int, maxlength: Any = None) -> Any: ...
     def recv_bytes_into(fd: int, buf: Buffer, offset: Any) -> Any: ...
     def poll(fd: int, timeout: float | None) -> Any: ...
 
-# The handshake's cryptography: `digest` None is the 3.11 dialect, `legacy` likewise.
-def auth_challenge(digest: str | None) -> bytes: ...
-def auth_response(authkey: bytes, message: bytes, legacy: bool) -> bytes: ...
-def auth_verify(authkey: bytes, message: bytes, response: bytes, legacy: bool) -> None: ...
+# The handshake: mpcore's state machines, one object per handshake; `digest` None is the
+# legacy (3.10/3.11) dialect, as is `legacy`.
+MAX_HANDSHAKE_MESSAGE: int
+DIGESTS: tuple[str, ...]
+
+@final
+class Deliverer:
+    def __new__(cls, authkey: bytes, digest: str | None) -> Deliverer: ...
+    @property
+    def challenge(self) -> bytes: ...
+    def verify(self, response: bytes) -> tuple[bytes, BaseException | None]: ...
+
+@final
+class Answerer:
+    def __new__(cls, authkey: bytes, legacy: bool, too_short: Callable[[int], str] | None) -> Answerer: ...
+    def respond(self, message: bytes) -> bytes: ...
+    def finish(self, verdict: object) -> None: ...
+
+def create_response(authkey: bytes, message: bytes) -> bytes: ...
+def verify_response(authkey: bytes, message: bytes, response: bytes) -> None: ...
 
 # Where named objects live (Linux only): the semaphore backend in use ("posix" or "file"), the
 # private directory of the file backend, and shared memory in that directory.

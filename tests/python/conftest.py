@@ -1,5 +1,5 @@
-"""Shared fixtures: the CPython interpreters on this machine, and how to run a script on the
-stock `_multiprocessing` or on ours in a separate interpreter."""
+"""Shared fixtures: the CPython interpreters on this machine, and how to run a script (the
+files in `scripts/`) on the stock `_multiprocessing` or on ours in a separate interpreter."""
 
 import json
 import os
@@ -13,18 +13,27 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
-from interpreters import find_interpreters  # noqa: E402
+import interpreters  # noqa: E402
 
 #: The installed package for interpreters other than the venv's (see the Makefile's build).
 PKG_DIR = Path(os.environ.get("MPRS_PKG_DIR", REPO / "build" / "pkg"))
 
-INTERPRETERS = find_interpreters()
+#: The programs the tests run in other interpreters, one file each.
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+
+def script(name):
+    """The path of `scripts/NAME`, as a command-line argument."""
+    path = SCRIPTS / name
+    assert path.is_file(), f"no script {path}"
+    return str(path)
+
+
+INTERPRETERS = interpreters.find_interpreters()
 
 
 def interpreter(version):
-    if version not in INTERPRETERS:
-        pytest.fail(f"CPython {version} is not installed on this machine (pyenv)")
-    return INTERPRETERS[version]
+    return interpreters.interpreter(version, INTERPRETERS)
 
 
 def python_command(version, args, *, ours, env=None):
@@ -151,3 +160,40 @@ class Peer:
 
     def __exit__(self, *exc_info):
         self.kill()
+
+
+class BackgroundRuns:
+    """Scripts started together in the background and collected later by key: they spend most
+    of their time waiting, so they overlap well. `report(key)` waits (at most `timeout`
+    seconds) for one to exit and returns the JSON document it printed, failing the test if it
+    hung or failed; leaving the `with` block kills whatever was not collected."""
+
+    def __init__(self, timeout=120):
+        self.timeout = timeout
+        self._running = {}
+        self._reports = {}
+
+    def start(self, key, version, args, *, ours):
+        self._running[key] = popen_python(version, args, ours=ours)
+
+    def report(self, key):
+        if key not in self._reports:
+            proc = self._running.pop(key)
+            try:
+                out, err = proc.communicate(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                pytest.fail(f"run {key} did not finish within {self.timeout} s\n{err}")
+            assert proc.returncode == 0, f"run {key}: exit {proc.returncode}\n{out}\n{err}"
+            self._reports[key] = json.loads(out)
+        return self._reports[key]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        for proc in self._running.values():
+            proc.kill()
+            proc.communicate()
+        self._running.clear()

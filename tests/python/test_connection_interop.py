@@ -8,7 +8,7 @@ over AF_INET, AF_UNIX paths and AF_UNIX abstract names. 3.11 speaks the legacy h
 bytes and 5 MiB go each way with their content checked on both sides, through
 `send_bytes`/`recv_bytes` and through `send`/`recv` of a pickled object. A wrong authkey must
 raise `AuthenticationError` on both sides within a second, with the same messages as between
-two stock peers of the same versions.
+two stock peers of the same versions. Every side runs `scripts/connection_peer.py`.
 """
 
 import json
@@ -17,117 +17,7 @@ import uuid
 
 import pytest
 
-from conftest import Peer
-
-PEER = r"""
-import json, os, select, sys, time
-import multiprocessing.connection as mc
-from multiprocessing import AuthenticationError
-
-SIZES = [0, 1, 16384, 16385, 5 << 20]
-PATTERN = bytes(range(251))
-
-
-def payload(n):
-    start = n % 251
-    return (PATTERN * (n // 251 + 2))[start:start + n]
-
-
-def obj(n):
-    return {"n": n, "data": payload(n), "nested": [n, ("tuple", n)], "text": "\u00e9" * (n % 7)}
-
-
-def where(code):
-    return os.path.basename(os.path.dirname(code.__code__.co_filename))
-
-
-def report(**fields):
-    print(json.dumps(fields), flush=True)
-
-
-def identity():
-    return {"version": "%d.%d" % sys.version_info[:2], "ignore_environment": sys.flags.ignore_environment,
-            "patched": bool(getattr(mc, "__multiprocessing_rs_patched__", False)),
-            "send_bytes": where(mc.Connection.send_bytes), "recv_bytes": where(mc.Connection.recv_bytes),
-            "deliver_challenge": where(mc.deliver_challenge), "answer_challenge": where(mc.answer_challenge)}
-
-
-def auth_failure(start, exc):
-    report(event="auth failed", type=f"{type(exc).__module__}.{type(exc).__qualname__}", message=str(exc),
-           seconds=time.monotonic() - start)
-
-
-def listen(family, key, place):
-    address = {"inet": ("127.0.0.1", 0), "unix": place, "abstract": "\0" + place}[family]
-    listener = mc.Listener(address, authkey=key)
-    if family == "inet":
-        announced = {"inet": list(listener.address)}
-    elif family == "unix":
-        announced = {"unix": listener.address}
-    else:
-        name = listener.address
-        announced = {"abstract": (name.decode() if isinstance(name, bytes) else name)[1:]}
-    report(event="listening", address=announced, **identity())
-    # Time the handshake alone, not the client's start-up: wait until it has connected.
-    if not select.select([listener._listener._socket], [], [], 30)[0]:
-        report(event="no client")
-        return
-    start = time.monotonic()
-    try:
-        conn = listener.accept()
-    except AuthenticationError as exc:
-        auth_failure(start, exc)
-        listener.close()
-        return
-    report(event="accepted", seconds=time.monotonic() - start)
-    received = []
-    for n in SIZES:
-        message = conn.recv_bytes()
-        received.append([len(message), message == payload(n)])
-        conn.send_bytes(message)
-    objects = []
-    for n in SIZES:
-        o = conn.recv()
-        objects.append([n, o == obj(n)])
-        conn.send(o)
-    try:
-        conn.recv_bytes()
-        eof = False
-    except EOFError:
-        eof = True
-    conn.close()
-    listener.close()
-    report(event="done", received=received, objects=objects, eof=eof)
-
-
-def connect(address, key):
-    kind, value = next(iter(json.loads(address).items()))
-    address = {"inet": lambda: tuple(value), "unix": lambda: value, "abstract": lambda: "\0" + value}[kind]()
-    report(event="identity", **identity())
-    start = time.monotonic()
-    try:
-        conn = mc.Client(address, authkey=key)
-    except AuthenticationError as exc:
-        auth_failure(start, exc)
-        return
-    report(event="connected", seconds=time.monotonic() - start)
-    echoed = []
-    for n in SIZES:
-        conn.send_bytes(payload(n))
-        back = conn.recv_bytes()
-        echoed.append([len(back), back == payload(n)])
-    objects = []
-    for n in SIZES:
-        conn.send(obj(n))
-        objects.append([n, conn.recv() == obj(n)])
-    conn.close()
-    report(event="done", echoed=echoed, objects=objects)
-
-
-if __name__ == "__main__":
-    role, key = sys.argv[1], bytes.fromhex(sys.argv[3])
-    listen(sys.argv[2], key, sys.argv[4]) if role == "listen" else connect(sys.argv[2], key)
-"""
+from conftest import Peer, script
 
 KEY = bytes(range(32)).hex()
 WRONG_KEY = bytes(range(1, 33)).hex()
@@ -152,10 +42,8 @@ def expect_identity(report, version, ours):
 
 
 @pytest.fixture
-def peer_script(tmp_path):
-    script = tmp_path / "peer.py"
-    script.write_text(PEER)
-    return str(script)
+def peer_script():
+    return script("connection_peer.py")
 
 
 def place_for(family, tmp_path):
@@ -200,24 +88,25 @@ def exchange(listener, client):
     assert listener.finish() == 0, listener.stderr()
 
 
+def echo_session(listener_version, listener_ours, client_version, client_ours, family, peer_script, tmp_path):
+    """A whole successful session (see `exchange`), then no socket file left behind."""
+    listener, address, place = start_listener(listener_version, listener_ours, family, KEY, peer_script, tmp_path)
+    with listener:
+        with start_client(client_version, client_ours, address, KEY, peer_script) as client:
+            exchange(listener, client)
+    assert not os.path.exists(place), "the listener's socket file outlived it"
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("ours_version, stock_version", PAIRS)
 def test_our_listener_serves_a_stock_client(peer_script, tmp_path, family, ours_version, stock_version):
-    listener, address, place = start_listener(ours_version, True, family, KEY, peer_script, tmp_path)
-    with listener:
-        with start_client(stock_version, False, address, KEY, peer_script) as client:
-            exchange(listener, client)
-    assert not os.path.exists(place), "the listener's socket file outlived it"
+    echo_session(ours_version, True, stock_version, False, family, peer_script, tmp_path)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("ours_version, stock_version", PAIRS)
 def test_our_client_uses_a_stock_listener(peer_script, tmp_path, family, ours_version, stock_version):
-    listener, address, place = start_listener(stock_version, False, family, KEY, peer_script, tmp_path)
-    with listener:
-        with start_client(ours_version, True, address, KEY, peer_script) as client:
-            exchange(listener, client)
-    assert not os.path.exists(place), "the listener's socket file outlived it"
+    echo_session(stock_version, False, ours_version, True, family, peer_script, tmp_path)
 
 
 def wrong_key_session(listener_version, listener_ours, client_version, client_ours, peer_script, tmp_path):

@@ -1,7 +1,7 @@
 """File-backed semaphores and SharedMemory where ``/dev/shm`` cannot hold them.
 
 * On simulated hosts (``tests/hostshape.py``: a read-only ``/dev/shm``, no ``/dev/shm``), what a
-  new user tries first (``host_check.py``) fails on stock, every case with every start method
+  new user tries first (``scripts/host_check.py``) fails on stock, every case with every start method
   (the baseline), and works on ours, which chose the file backend by itself.
 * The resource tracker removes file-backed semaphores and shared memory that a killed process
   leaked, as it removes POSIX ones.
@@ -24,13 +24,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, python_command, run_python
+from conftest import REPO, python_command, run_python, script
 
 sys.path.insert(0, str(REPO / "tests"))
 import hostshape  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-HOST_CHECK = HERE / "host_check.py"
+HOST_CHECK = script("host_check.py")
 VERSIONS = ("3.11", "3.13")
 
 
@@ -66,7 +66,7 @@ def host_checks(tmp_path_factory):
 
     def check(key):
         shape, version, side = key
-        proc = run_in_shape(shape, version, [str(HOST_CHECK)], ours=side == "ours", env=private_env(jobs[key]))
+        proc = run_in_shape(shape, version, [HOST_CHECK], ours=side == "ours", env=private_env(jobs[key]))
         assert proc.returncode == 0, f"{key}: exit {proc.returncode}\n{proc.stderr[-3000:]}"
         return dict(json.loads(proc.stdout), left=leftovers(jobs[key]))
 

@@ -3,7 +3,7 @@ is listed as unused and removed by ``--clean``; one a live process holds is list
 with that process, and survives; a brand-new unused one is left alone. POSIX and file-backed
 alike.
 
-The scenario (``tool_scenario.py``) runs in a mount namespace with an empty ``/dev/shm`` of its
+The scenario (``scripts/tool_scenario.py``) runs in a mount namespace with an empty ``/dev/shm`` of its
 own and a private directory of its own, so the tool sees, and ``--clean`` can remove, only what
 the scenario made: nothing of other runs on the machine.
 """
@@ -13,12 +13,12 @@ import sys
 
 import pytest
 
-from conftest import REPO, python_command
+from conftest import REPO, python_command, script
 
 sys.path.insert(0, str(REPO / "tests"))
 import hostshape  # noqa: E402
 
-SCENARIO = REPO / "tests" / "python" / "tool_scenario.py"
+SCENARIO = script("tool_scenario.py")
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def scenario(tmp_path_factory):
     if why_not:
         pytest.fail(f"the tool's tests need an isolated /dev/shm: {why_not}")
     private = tmp_path_factory.mktemp("tool") / "private"
-    command, env = python_command("3.11", [str(SCENARIO)], ours=False)
+    command, env = python_command("3.11", [SCENARIO], ours=False)
     env["MPRS_SEMAPHORE_DIR"] = str(private)
     proc = hostshape.run("own-shm", command, env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr

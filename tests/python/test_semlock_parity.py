@@ -11,207 +11,15 @@ normalised inside the scenario before they are reported.
 import functools
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from conftest import SEM_PREFIX, interpreter, run_json, run_json_both
+from conftest import SEM_PREFIX, interpreter, run_json, run_json_both, script
 
 pytestmark = pytest.mark.usefixtures("no_leftover_semaphores")
 
-#: The script both sides run: `python RUNNER PREFIX CASES.json` prints one JSON document,
-#: {"meta": {...}, "results": {case: outcome}}.
-RUNNER = textwrap.dedent(
-    r'''
-    import copy, gc, inspect, json, pickle, re, sys, threading, time, weakref
-    from decimal import Decimal
-    from fractions import Fraction
-
-    import _multiprocessing
-    M = _multiprocessing
-    SemLock = M.SemLock
-    sem_unlink = M.sem_unlink
-    SEM_VALUE_MAX = SemLock.SEM_VALUE_MAX
-
-    # Both sides run at once: each gets its own names.
-    PREFIX = sys.argv[1] + ("r-" if getattr(M, "__multiprocessing_rs__", False) else "s-")
-    CASES = json.load(open(sys.argv[2]))
-    # multiprocessing.synchronize names its semaphores after this prefix: with ours, the
-    # leftover check sees them too.
-    import multiprocessing
-    multiprocessing.current_process()._config["semprefix"] = PREFIX + "mp"
-    _names = []
-    _in_case = [0, 0]  # case number, names made in this case
-
-    def N(suffix=""):
-        """A fresh semaphore name, unlinked (if it exists) when the run ends. Numbered within
-        the case, so that one case's names do not depend on what earlier cases did."""
-        _in_case[1] += 1
-        name = f"{PREFIX}{_in_case[0]}-{_in_case[1]}{suffix}"
-        _names.append(name)
-        return name
-
-    def mk(kind=1, value=1, maxvalue=1):
-        """A semaphore whose name is unlinked at once (a fork-context lock)."""
-        return SemLock(kind, value, maxvalue, N(), True)
-
-    def named(kind=1, value=1, maxvalue=1):
-        """A semaphore that keeps its name (a spawn-context lock)."""
-        return SemLock(kind, value, maxvalue, N(), False)
-
-    def clean(text):
-        text = text.replace(PREFIX, "<P>").replace(PREFIX.lstrip("/"), "<P>")
-        return re.sub(r"0x[0-9a-fA-F]+", "0x?", text)
-
-    def exc(e):
-        return ["!", type(e).__name__, clean(str(e))]
-
-    def norm(x):
-        if isinstance(x, BaseException):
-            return exc(x)
-        if x is None or isinstance(x, (bool, int)):
-            return x
-        if isinstance(x, str):
-            return clean(x)
-        if isinstance(x, float):
-            return ["float", repr(x)]
-        if isinstance(x, (list, tuple)):
-            return [norm(v) for v in x]
-        if isinstance(x, dict):
-            return {str(k): norm(v) for k, v in x.items()}
-        return ["obj", type(x).__name__]
-
-    def E(f):
-        """f()'s value, or its exception as ["!", type name, message]."""
-        try:
-            return f()
-        except BaseException as e:
-            return exc(e)
-
-    def T(f):
-        """E(f) evaluated in another thread."""
-        out = []
-        t = threading.Thread(target=lambda: out.append(E(f)))
-        t.start()
-        t.join(10)
-        return out[0] if out else "thread did not finish"
-
-    class Holder:
-        """A thread that acquires `s` on entry, runs what it is asked to, and releases on exit
-        (it stays alive meanwhile: thread identities are reused once a thread ends)."""
-
-        def __init__(self, s):
-            self.s = s
-            self.jobs = []
-            self.ready = threading.Event()
-            self.wake = threading.Event()
-            self.done = False
-
-        def _main(self):
-            self.got = E(self.s.acquire)
-            self.ready.set()
-            while True:
-                self.wake.wait(10)
-                self.wake.clear()
-                if self.done:
-                    break
-                f, out, ev = self.jobs.pop()
-                out.append(E(f))
-                ev.set()
-            self.released = E(self.s.release)
-
-        def run(self, f):
-            out, ev = [], threading.Event()
-            self.jobs.append((f, out, ev))
-            self.wake.set()
-            ev.wait(10)
-            return out[0] if out else "holder did not answer"
-
-        def __enter__(self):
-            self.thread = threading.Thread(target=self._main)
-            self.thread.start()
-            self.ready.wait(10)
-            return self
-
-        def __exit__(self, *exc):
-            self.done = True
-            self.wake.set()
-            self.thread.join(10)
-
-    def quick(f):
-        """[E(f), whether it returned within 1 s]: for calls that must not wait."""
-        t0 = time.monotonic()
-        r = E(f)
-        return [r, time.monotonic() - t0 < 1.0]
-
-    def blocks(s, block):
-        """Whether acquire(block, 0.2) on a zero semaphore waited for its timeout (a blocking
-        acquire) or returned at once (a non-blocking one)."""
-        t0 = time.monotonic()
-        r = E(lambda: s.acquire(block, 0.2))
-        return [r, time.monotonic() - t0 >= 0.19]
-
-    def info(s):
-        return [type(s).__name__, s.kind, s.maxvalue, s.name, s._count(), E(s._get_value),
-                E(s._is_zero), s._is_mine()]
-
-    class Index:
-        def __init__(self, v): self.v = v
-        def __index__(self): return self.v
-
-    class Boom:
-        def __index__(self): raise ZeroDivisionError("index boom")
-        def __bool__(self): raise ZeroDivisionError("bool boom")
-        def __float__(self): raise ZeroDivisionError("float boom")
-
-    class Str(str):
-        pass
-
-    unraisable = []
-    sys.unraisablehook = lambda u: unraisable.append(
-        [current, type(u.exc_value).__name__, clean(str(u.exc_value)), clean(str(u.err_msg))])
-
-    env = dict(globals())
-    results = {}
-    current = None
-    for number, (name, code) in enumerate(CASES):
-        current = name
-        _in_case[:] = [number, 0]
-        sys.stderr.write(f"@case {name}\n")
-        sys.stderr.flush()
-        ns = dict(env)
-        try:
-            try:
-                compiled = compile(code, name, "eval")
-            except SyntaxError:
-                exec(compile(code, name, "exec"), ns)
-                value = ns["R"]
-            else:
-                value = eval(compiled, ns)
-        except BaseException as e:
-            value = e
-        results[name] = norm(value)
-        del ns
-        gc.collect()
-
-    for name in _names:
-        try:
-            sem_unlink(name)
-        except FileNotFoundError:
-            pass
-
-    print(json.dumps({
-        "meta": {
-            "ours": bool(getattr(M, "__multiprocessing_rs__", False)),
-            "version": list(sys.version_info[:2]),
-            "public": sorted(n for n in dir(M) if not n.startswith("__")),
-            "unraisable": unraisable,
-        },
-        "results": results,
-    }))
-    '''
-)
-
-# (name, code): an expression, or statements that set R. Helpers: see RUNNER.
+# (name, code): an expression, or statements that set R. Helpers: see scripts/semlock_cases.py.
 CASES = []
 
 
@@ -1067,22 +875,13 @@ EXPECTED = {
 }
 
 
-def _write_cases(directory):
-    path = directory / "cases.json"
-    path.write_text(json.dumps(CASES))
-    runner = directory / "semlock_cases.py"
-    runner.write_text(RUNNER)
-    return runner, path
-
-
 @functools.cache
 def outcomes(version, tmp_root):
     """{"stock": {...}, "ours": {...}} for one interpreter: both scenario runs, side by side."""
-    from pathlib import Path
-
-    runner, cases = _write_cases(Path(tmp_root))
+    cases = Path(tmp_root) / "cases.json"
+    cases.write_text(json.dumps(CASES))
     prefix = f"{SEM_PREFIX}{version.replace('.', '')}-"
-    stock, ours = run_json_both(version, [str(runner), prefix, str(cases)])
+    stock, ours = run_json_both(version, [script("semlock_cases.py"), prefix, str(cases)])
     return {"stock": stock, "ours": ours}
 
 
@@ -1140,85 +939,10 @@ def test_case(version, tmp_root, name):
 
 # --- _rebuild by handle: after fork() (both sides), and handles not open here (ours only) -------
 
-FORK_REBUILD = textwrap.dedent(
-    r"""
-    import json, os, sys
-    import _multiprocessing
-    SemLock = _multiprocessing.SemLock
-    ours = bool(getattr(_multiprocessing, "__multiprocessing_rs__", False))
-    prefix = sys.argv[1] + ("r-" if ours else "s-")
 
-    def E(f):
-        try:
-            return f()
-        except BaseException as e:
-            return ["!", type(e).__name__, str(e)]
-
-    lock = SemLock(1, 1, 1, prefix + "lock", True)
-    rlock = SemLock(0, 1, 1, prefix + "rlock", True)
-    lock.acquire()
-    rlock.acquire()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        # The child of fork(): the parent's semaphores are mapped here too, so their handles can
-        # be rebuilt (what multiprocessing's fork context does, through pickling the handle).
-        r = SemLock._rebuild(lock.handle, 1, 1, None)
-        rr = SemLock._rebuild(rlock.handle, 0, 1, None)
-        child = {
-            "rebuilt": [r.handle == lock.handle, r.kind, r.maxvalue, r.name, r._count()],
-            "held_by_parent": [r.acquire(False), r._get_value(), rr.acquire(False), E(rr.release)],
-            # The forked objects keep the parent's count and thread until _after_fork().
-            "inherited": [lock._count(), lock._is_mine(), rlock._count(), rlock._is_mine()],
-            "after_fork": [lock._after_fork(), lock._count(), lock._is_mine(), rlock._after_fork(),
-                           rlock._count(), E(rlock.release)],
-            "child_releases": [r.release(), r._count(), r._get_value()],
-        }
-        os.write(write, json.dumps(child).encode())
-        os._exit(0)
-    os.close(write)
-    data = b""
-    while True:
-        chunk = os.read(read, 65536)
-        if not chunk:
-            break
-        data += chunk
-    _, status = os.waitpid(pid, 0)
-    report = {
-        "ours": ours,
-        "child": json.loads(data),
-        "child_status": status,
-        "parent_after": [lock._get_value(), lock.acquire(False), lock._count(), rlock._count(),
-                         rlock.release(), rlock._get_value()],
-    }
-    if ours and "--ours-only" in sys.argv:
-        # Stock would take any integer as a sem_t* and crash on first use: never run this there.
-        gone = SemLock(1, 1, 1, prefix + "gone", True)
-        stale = gone.handle
-        del gone
-        def err(f):
-            try:
-                f()
-                return "no error"
-            except OSError as e:
-                return [type(e).__name__, e.errno, str(e)]
-        report["not_open"] = {
-            "12345": err(lambda: SemLock._rebuild(12345, 1, 1, None)),
-            "0": err(lambda: SemLock._rebuild(0, 1, 1, None)),
-            "minus1": err(lambda: SemLock._rebuild(-1, 1, 1, None)),
-            "closed": err(lambda: SemLock._rebuild(stale, 1, 1, None)),
-            "closed_rlock": err(lambda: SemLock._rebuild(stale, 0, 1, None)),
-        }
-        report["open_still_works"] = [SemLock._rebuild(lock.handle, 1, 1, None).handle == lock.handle]
-    print(json.dumps(report))
-    """
-)
-
-
-def test_rebuild_by_handle_after_fork_as_stock(version, tmp_path):
-    script = tmp_path / "fork_rebuild.py"
-    script.write_text(FORK_REBUILD)
-    stock, ours = run_json_both(version, [str(script), f"{SEM_PREFIX}f{version.replace('.', '')}-"])
+def test_rebuild_by_handle_after_fork_as_stock(version):
+    rebuild = script("semlock_fork_rebuild.py")
+    stock, ours = run_json_both(version, [rebuild, f"{SEM_PREFIX}f{version.replace('.', '')}-"])
     assert (stock["ours"], ours["ours"]) == (False, True)
     assert ours["child"] == stock["child"]
     assert ours["parent_after"] == stock["parent_after"]
@@ -1235,12 +959,11 @@ def test_rebuild_by_handle_after_fork_as_stock(version, tmp_path):
     assert stock["parent_after"] == [1, True, 2, 1, None, 1]
 
 
-def test_rebuild_of_a_handle_not_open_here_is_refused_by_ours(version, tmp_path):
+def test_rebuild_of_a_handle_not_open_here_is_refused_by_ours(version):
     """The README's intentional difference: ours checks the handle (EINVAL) where stock trusts
     it as a pointer and crashes on first use. Run on ours only."""
-    script = tmp_path / "fork_rebuild.py"
-    script.write_text(FORK_REBUILD)
-    report = run_json(version, [str(script), f"{SEM_PREFIX}n{version.replace('.', '')}-", "--ours-only"], ours=True)
+    rebuild = script("semlock_fork_rebuild.py")
+    report = run_json(version, [rebuild, f"{SEM_PREFIX}n{version.replace('.', '')}-", "--ours-only"], ours=True)
     assert report["ours"] is True
     for label, outcome in report["not_open"].items():
         assert outcome[:2] == ["OSError", 22], (label, outcome)

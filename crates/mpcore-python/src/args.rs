@@ -5,6 +5,8 @@
 //! `block`/`unlink`, 3.12 any object's truth; 3.13 rewords unknown keywords). Methods take
 //! `*args, **kwargs` and bind them here, following the interpreter the module runs in.
 
+#[cfg(unix)]
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
@@ -77,15 +79,12 @@ impl Signature {
     ) -> PyResult<[Option<Bound<'py, PyAny>>; N]> {
         debug_assert_eq!(N, self.params.len());
         let nkw = keywords.len();
-        if nargs + nkw > N {
-            return Err(PyTypeError::new_err(format!(
-                "{}() takes at most {} argument{} ({} given)",
-                self.func,
-                N,
-                if N == 1 { "" } else { "s" },
-                nargs + nkw
-            )));
-        }
+        let arity = Arity::Takes {
+            func: self.func,
+            min: 0,
+            max: N,
+        };
+        check_positional(&arity, nargs + nkw)?;
         let mut bound: [Option<Bound<'py, PyAny>>; N] = std::array::from_fn(|_| None);
         let mut matched = 0;
         for (i, slot) in bound.iter_mut().enumerate() {
@@ -161,6 +160,79 @@ fn key_is(name: &Bound<'_, PyAny>, param: &str) -> bool {
         .ok()
         .and_then(|n| n.to_str().ok())
         .is_some_and(|n| n == param)
+}
+
+/// How a stock function counts its positional arguments, which decides the words of its error.
+pub(crate) enum Arity {
+    /// A `METH_O` function: `_multiprocessing.sem_unlink() takes exactly one argument (2 given)`.
+    One {
+        /// The qualified name, `_multiprocessing.sem_unlink`.
+        qualname: &'static str,
+    },
+    /// `PyArg_ParseTuple` and Argument Clinic's keyword parser:
+    /// `_rebuild() takes exactly 4 arguments (3 given)`, `acquire() takes at most 2 arguments
+    /// (3 given)`.
+    Takes {
+        /// The name in the message, `_rebuild`.
+        func: &'static str,
+        /// The fewest positional arguments it takes.
+        min: usize,
+        /// The most.
+        max: usize,
+    },
+    /// Argument Clinic's positional-only check: `recv expected 2 arguments, got 1`,
+    /// `__exit__ expected at most 3 arguments, got 4`.
+    Expected {
+        /// The name in the message, `recv`.
+        func: &'static str,
+        /// The fewest positional arguments it takes.
+        min: usize,
+        /// The most.
+        max: usize,
+    },
+}
+
+/// Checks the number of positional arguments a function was given, with stock's message.
+pub(crate) fn check_positional(arity: &Arity, given: usize) -> PyResult<()> {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let bounds = |min: usize, max: usize| match given {
+        n if n < min && min == max => Some(("exactly ", min)),
+        n if n < min => Some(("at least ", min)),
+        n if n > max && min == max => Some(("exactly ", max)),
+        n if n > max => Some(("at most ", max)),
+        _ => None,
+    };
+    let message = match *arity {
+        Arity::One { qualname } => {
+            (given != 1).then(|| format!("{qualname}() takes exactly one argument ({given} given)"))
+        }
+        Arity::Takes { func, min, max } => bounds(min, max).map(|(how, n)| {
+            format!(
+                "{func}() takes {how}{n} argument{} ({given} given)",
+                plural(n)
+            )
+        }),
+        // Clinic says "expected 2 arguments", not "expected exactly 2 arguments".
+        Arity::Expected { func, min, max } => bounds(min, max).map(|(how, n)| {
+            let how = if min == max { "" } else { how };
+            format!(
+                "{func} expected {how}{n} argument{}, got {given}",
+                plural(n)
+            )
+        }),
+    };
+    match message {
+        Some(message) => Err(PyTypeError::new_err(message)),
+        None => Ok(()),
+    }
+}
+
+/// A converter's type error: `_rebuild() argument 1 must be int, not str`.
+pub(crate) fn wrong_type(func: &str, what: &str, expected: &str, obj: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{func}() {what} must be {expected}, not {}",
+        type_name(obj)
+    ))
 }
 
 /// Refuses keyword arguments, as a positional-only builtin does.
@@ -250,10 +322,7 @@ pub(crate) fn clinic_bool(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
 /// `what` names the argument in the error (`argument 'name'`, or just `argument`).
 pub(crate) fn clinic_str(func: &str, what: &str, obj: &Bound<'_, PyAny>) -> PyResult<String> {
     let Ok(s) = obj.cast::<PyString>() else {
-        return Err(PyTypeError::new_err(format!(
-            "{func}() {what} must be str, not {}",
-            type_name(obj)
-        )));
+        return Err(wrong_type(func, what, "str", obj));
     };
     let s = s.to_str()?;
     if s.contains('\0') {
@@ -270,4 +339,59 @@ pub(crate) fn optional_seconds(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Optio
         Some(obj) if obj.is_none() => Ok(None),
         Some(obj) => obj.extract::<f64>().map(Some),
     }
+}
+
+/// The bytes `Connection.send_bytes(buf, offset, size)` sends out of a buffer of `len` bytes,
+/// with stock's checks and messages (`size` `None`: the rest of the buffer).
+#[cfg(unix)]
+pub(crate) fn send_range(len: usize, offset: i64, size: Option<i64>) -> PyResult<Range<usize>> {
+    let len = len as i64;
+    if offset < 0 {
+        return Err(PyValueError::new_err("offset is negative"));
+    }
+    if len < offset {
+        return Err(PyValueError::new_err("buffer length < offset"));
+    }
+    let end = match size {
+        None => len,
+        Some(size) if size < 0 => return Err(PyValueError::new_err("size is negative")),
+        Some(size) => match offset.checked_add(size) {
+            Some(end) if end <= len => end,
+            _ => return Err(PyValueError::new_err("buffer length < offset + size")),
+        },
+    };
+    Ok(offset as usize..end as usize)
+}
+
+/// Where `Connection.recv_bytes_into(buf, offset)` writes in a buffer of `len` bytes, with
+/// stock's checks and messages.
+#[cfg(unix)]
+pub(crate) fn recv_into_offset(len: usize, offset: i64) -> PyResult<usize> {
+    if offset < 0 {
+        return Err(PyValueError::new_err("negative offset"));
+    }
+    if offset > len as i64 {
+        return Err(PyValueError::new_err("offset too large"));
+    }
+    Ok(offset as usize)
+}
+
+/// The size `recv(handle, size)` reads, with stock's error for a negative one (raised where
+/// stock allocates its result).
+#[cfg(windows)]
+pub(crate) fn recv_size(size: i32) -> PyResult<usize> {
+    usize::try_from(size).map_err(|_| {
+        pyo3::exceptions::PySystemError::new_err(
+            "Negative size passed to PyBytes_FromStringAndSize",
+        )
+    })
+}
+
+/// The `Py_buffer` converter's error for an object without the buffer protocol.
+#[cfg(windows)]
+pub(crate) fn bytes_like_required(obj: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "a bytes-like object is required, not '{}'",
+        type_name(obj)
+    ))
 }

@@ -8,22 +8,24 @@
 //!
 //! Each function returns `NotImplemented` for arguments it does not take (a buffer that is not
 //! one contiguous run of bytes, an offset that is not an `int`); the Python wrappers then run
-//! the stock code, which gives the stock result or error for those rare cases.
+//! the stock code, which gives the stock result or error for those rare cases. A message longer
+//! than `maxlength` raises `BadMessageLength` (an `OSError`), which the wrappers turn into
+//! stock's `_bad_message_length()`.
 
 use std::mem::MaybeUninit;
 use std::os::fd::BorrowedFd;
 use std::os::raw::c_int;
 use std::time::{Duration, Instant};
 
-use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt};
 
-use mpcore::{Error, RecvState, SendState};
+use mpcore::{Error, RecvInto, RecvState, SendState};
 
+use crate::args;
 use crate::buffer::Buffer;
-use crate::exceptions::to_py;
+use crate::exceptions::CoreError;
 
 /// Payloads up to this size are read straight into the `bytes` object that is returned, which
 /// is allocated at its full size once the header is in. The allocation commits no memory until
@@ -118,7 +120,7 @@ fn attempt<S: Send, T: Send>(
 
 /// [`without_gil`], with `op`'s own errors raised as their Python exceptions.
 fn blocking<T: Send>(py: Python<'_>, op: impl FnMut() -> Result<T, Error> + Send) -> PyResult<T> {
-    without_gil(py, op)?.map_err(|err| to_py(py, err))
+    Ok(without_gil(py, op)?.map_err(CoreError)?)
 }
 
 /// The descriptor of a Python `Connection`.
@@ -159,22 +161,7 @@ pub(crate) fn send_bytes(
             None => return not_implemented(),
         },
     };
-    let n = buffer.as_slice().len() as i64;
-    if offset < 0 {
-        return Err(PyValueError::new_err("offset is negative"));
-    }
-    if n < offset {
-        return Err(PyValueError::new_err("buffer length < offset"));
-    }
-    let size = match size {
-        None => n - offset,
-        Some(size) if size < 0 => return Err(PyValueError::new_err("size is negative")),
-        Some(size) if offset + size > n => {
-            return Err(PyValueError::new_err("buffer length < offset + size"))
-        }
-        Some(size) => size,
-    };
-    let payload = &buffer.as_slice()[offset as usize..(offset + size) as usize];
+    let payload = &buffer.as_slice()[args::send_range(buffer.as_slice().len(), offset, size)?];
     let fd = borrow_fd(fd);
     let mut state = SendState::new();
     attempt(
@@ -184,13 +171,13 @@ pub(crate) fn send_bytes(
         |s| s.try_send(fd, payload),
         |s| s.send(fd, payload),
     )?
-    .map_err(|err| to_py(py, err))?;
+    .map_err(CoreError)?;
     Ok(py.None())
 }
 
-/// `Connection.recv_bytes(maxlength)` after its checks: the next message as `bytes`, or `None`
-/// if it is longer than `maxlength` (its payload then stays unread, and the wrapper calls
-/// `_bad_message_length()` as stock does).
+/// `Connection.recv_bytes(maxlength)` after its checks: the next message as `bytes`. A message
+/// longer than `maxlength` raises `BadMessageLength`, its payload left unread (the wrapper then
+/// calls `_bad_message_length()`, as stock does).
 #[pyfunction]
 #[pyo3(signature = (fd, maxlength=None))]
 pub(crate) fn recv_bytes(
@@ -208,19 +195,14 @@ pub(crate) fn recv_bytes(
     };
     let fd = borrow_fd(fd);
     let mut state = RecvState::new();
-    let header = read_header(py, &mut state, fd, maxlength)?;
-    let len = match header {
-        Ok(len) => len,
-        Err(Error::BadMessageLength) => return Ok(py.None()),
-        Err(err) => return Err(to_py(py, err)),
-    };
+    let len = read_header(py, &mut state, fd, maxlength)?.map_err(CoreError)?;
     if len > DIRECT_LIMIT {
         let payload = blocking(py, || state.recv(fd, maxlength))?;
         return Ok(PyBytes::new(py, &payload).into_any().unbind());
     }
     let mut bytes = FreshBytes::new(py, len)?;
     let dest = bytes.contents();
-    mpcore::prepare_fresh_buffer(dest);
+    mpcore::advise_huge_pages(dest);
     receive_payload(py, &mut state, fd, dest)?;
     Ok(bytes.into_any())
 }
@@ -243,26 +225,24 @@ pub(crate) fn recv_bytes_into(
     let Some(offset) = small_int(offset) else {
         return Ok(py.NotImplemented());
     };
-    let room = buffer.as_slice().len() as i64;
-    if offset < 0 {
-        return Err(PyValueError::new_err("negative offset"));
-    }
-    if offset > room {
-        return Err(PyValueError::new_err("offset too large"));
-    }
+    let offset = args::recv_into_offset(buffer.as_slice().len(), offset)?;
     let fd = borrow_fd(fd);
     let mut state = RecvState::new();
-    let len = read_header(py, &mut state, fd, None)?.map_err(|err| to_py(py, err))?;
-    if len as i64 > room - offset {
-        let message = blocking(py, || state.recv(fd, None))?;
-        return Ok(PyBytes::new(py, &message).into_any().unbind());
-    }
-    let dest = &mut buffer.as_mut_slice()[offset as usize..offset as usize + len];
-    // SAFETY: initialised bytes are valid `MaybeUninit<u8>`s, and only initialised bytes are
-    // written through the cast slice.
-    let dest: &mut [MaybeUninit<u8>] = unsafe { &mut *(dest as *mut [u8] as *mut _) };
-    receive_payload(py, &mut state, fd, dest)?;
-    Ok(len.into_pyobject(py)?.into_any().unbind())
+    let len = read_header(py, &mut state, fd, None)?.map_err(CoreError)?;
+    // The rest is the core's `recv_into`: the payload straight into the buffer, or the whole
+    // message handed back if it does not fit.
+    let received = attempt(
+        py,
+        &mut (&mut state, &mut buffer.as_mut_slice()[offset..]),
+        len <= NOWAIT_LIMIT,
+        |(s, dest)| s.try_recv_into(fd, dest),
+        |(s, dest)| s.recv_into(fd, dest),
+    )?
+    .map_err(CoreError)?;
+    Ok(match received {
+        RecvInto::Received(len) => len.into_pyobject(py)?.into_any().unbind(),
+        RecvInto::BufferTooShort(message) => PyBytes::new(py, &message).into_any().unbind(),
+    })
 }
 
 /// The next message's header: its payload length, checked against `maxlength`. Tried without
@@ -307,7 +287,8 @@ fn receive_payload(
         |(s, d)| s.try_recv_payload_into(fd, d),
         |(s, d)| s.recv_payload_into(fd, d),
     )?
-    .map_err(|err| to_py(py, err))
+    .map_err(CoreError)?;
+    Ok(())
 }
 
 /// `Connection._poll(timeout)`: whether a message (or end of file) can be read within `timeout`
@@ -326,7 +307,7 @@ pub(crate) fn poll(py: Python<'_>, fd: c_int, timeout: Option<f64>) -> PyResult<
     };
     if timeout.is_some_and(|t| t <= 0.0) {
         // Nothing to wait for: answer with the GIL held (Queue.empty() polls like this).
-        let ready = mpcore::poll_readable(fd, Some(Duration::ZERO)).map_err(|e| to_py(py, e))?;
+        let ready = mpcore::poll_readable(fd, Some(Duration::ZERO)).map_err(CoreError)?;
         return Ok(ready.into_pyobject(py)?.to_owned().into_any().unbind());
     }
     let ready = blocking(py, || {

@@ -11,9 +11,10 @@ use std::ffi::CStr;
 use std::os::raw::c_int;
 
 use pyo3::ffi;
-use pyo3::panic::PanicException;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
+
+use crate::exceptions;
 
 /// The arguments of one vectorcall: positional values, then keyword values named by `kwnames`.
 pub(crate) struct FastArgs<'a, 'py> {
@@ -119,13 +120,7 @@ fn raise(py: Python<'_>, err: PyErr) -> *mut ffi::PyObject {
 #[cold]
 #[inline(never)]
 fn raise_panic(py: Python<'_>, payload: Box<dyn std::any::Any + Send>) -> *mut ffi::PyObject {
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic from Rust code".to_owned());
-    PanicException::new_err((message,)).restore(py);
-    std::ptr::null_mut()
+    raise(py, exceptions::panic_exception(payload))
 }
 
 /// The body of every trampoline for a call without arguments: kept small, so that the hot calls

@@ -9,8 +9,8 @@
 //!
 //! It also carries what stock CPython leaves to Python code: the message framing of
 //! `Connection` (`send_bytes`, `recv_bytes`, `recv_bytes_into`, `poll`, POSIX) and the
-//! handshake's cryptography (`auth_*`), which `multiprocessing_rs._connection` wires into
-//! `multiprocessing.connection`.
+//! handshake (`Deliverer`, `Answerer`, `create_response`, `verify_response`), which
+//! `multiprocessing_rs._connection` wires into `multiprocessing.connection`.
 //!
 //! Platforms: built and tested on Linux; type-checked for Windows and macOS (x86-64 and arm64)
 //! by `scripts/cross-check.sh`, never run there.
@@ -32,22 +32,24 @@ mod winsock;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
+/// `_multiprocessing.flags`: the build options stock CPython reports on this platform (the
+/// calls they name are the ones `mpcore` makes there).
+const FLAGS: &[(&str, i32)] = if cfg!(windows) {
+    &[]
+} else if cfg!(target_vendor = "apple") {
+    &[("HAVE_SEM_OPEN", 1), ("HAVE_BROKEN_SEM_GETVALUE", 1)]
+} else {
+    &[("HAVE_SEM_OPEN", 1), ("HAVE_SEM_TIMEDWAIT", 1)]
+};
+
 #[pyfunction]
 #[pyo3(signature = (*args, **kwargs), text_signature = "($module, name, /)")]
-fn sem_unlink(
-    py: Python<'_>,
-    args: &Bound<'_, PyTuple>,
-    kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<()> {
-    args::no_keywords("_multiprocessing.sem_unlink", kwargs)?;
-    if args.len() != 1 {
-        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "_multiprocessing.sem_unlink() takes exactly one argument ({} given)",
-            args.len()
-        )));
-    }
+fn sem_unlink(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    const QUALNAME: &str = "_multiprocessing.sem_unlink";
+    args::no_keywords(QUALNAME, kwargs)?;
+    args::check_positional(&args::Arity::One { qualname: QUALNAME }, args.len())?;
     let name = args::clinic_str("sem_unlink", "argument", &args.get_item(0)?)?;
-    mpcore::unlink(&name).map_err(exceptions::py_err(py))
+    Ok(mpcore::unlink(&name).map_err(exceptions::CoreError)?)
 }
 
 /// Semaphores and the helpers `multiprocessing` builds on, in Rust.
@@ -56,6 +58,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     args::init(py);
     m.add_class::<semlock::PySemLock>()?;
+    m.add(
+        "BadMessageLength",
+        py.get_type::<exceptions::BadMessageLength>(),
+    )?;
     semlock::make_immutable(py);
     let unlink = wrap_pyfunction!(sem_unlink, m)?;
     // The stock function belongs to `_multiprocessing`, which is also where pickle looks it up;
@@ -73,11 +79,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     #[cfg(target_os = "linux")]
     named_objects::add(m)?;
-    m.add_function(wrap_pyfunction!(auth::auth_challenge, m)?)?;
-    m.add_function(wrap_pyfunction!(auth::auth_response, m)?)?;
-    m.add_function(wrap_pyfunction!(auth::auth_verify, m)?)?;
+    auth::add(m)?;
     let flags = PyDict::new(py);
-    for (name, value) in mpcore::PLATFORM_FLAGS {
+    for (name, value) in FLAGS {
         flags.set_item(name, value)?;
     }
     m.add("flags", flags)?;

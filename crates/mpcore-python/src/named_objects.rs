@@ -8,13 +8,13 @@ use std::os::fd::IntoRawFd;
 
 use pyo3::prelude::*;
 
-use crate::exceptions::py_err;
+use crate::exceptions::CoreError;
 
 /// The semaphore backend this process creates with, `"posix"` or `"file"`, choosing it now if
 /// no semaphore has been created yet.
 #[pyfunction]
-fn semaphore_backend(py: Python<'_>) -> PyResult<&'static str> {
-    match mpcore::semaphore_backend().map_err(py_err(py))? {
+fn semaphore_backend() -> PyResult<&'static str> {
+    match mpcore::semaphore_backend().map_err(CoreError)? {
         mpcore::SemaphoreBackend::Posix => Ok("posix"),
         mpcore::SemaphoreBackend::File => Ok("file"),
     }
@@ -29,16 +29,16 @@ fn private_directory() -> std::ffi::OsString {
 /// `shm_open(path, flags, mode)` in the private directory: a new descriptor the caller owns.
 #[pyfunction]
 #[pyo3(signature = (path, flags, mode = 0o777))]
-fn private_shm_open(py: Python<'_>, path: &str, flags: i32, mode: u32) -> PyResult<i32> {
+fn private_shm_open(path: &str, flags: i32, mode: u32) -> PyResult<i32> {
     let file = mpcore::private_dir::shm_open(path, flags, mode)
-        .map_err(|e| py_err(py)(mpcore::Error::Os(e)))?;
+        .map_err(|e| CoreError(mpcore::Error::Os(e)))?;
     Ok(file.into_raw_fd())
 }
 
 /// `shm_unlink(path)` in the private directory.
 #[pyfunction]
-fn private_shm_unlink(py: Python<'_>, path: &str) -> PyResult<()> {
-    mpcore::private_dir::shm_unlink(path).map_err(|e| py_err(py)(mpcore::Error::Os(e)))
+fn private_shm_unlink(path: &str) -> PyResult<()> {
+    mpcore::private_dir::shm_unlink(path).map_err(|e| CoreError(mpcore::Error::Os(e)).into())
 }
 
 /// Adds the functions above to the extension module.

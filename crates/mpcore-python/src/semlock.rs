@@ -11,7 +11,6 @@
 //! What differs on Windows is kept in the few `cfg(windows)` lines below: when the timeout is
 //! converted, and `_rebuild` taking over the handle its parent duplicated for it.
 
-use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyString, PyTuple, PyType};
@@ -19,8 +18,8 @@ use std::ffi::CStr;
 
 use mpcore::{Deadline, Error, Kind, SemLock};
 
-use crate::args::{self, Signature};
-use crate::exceptions::{py_err, to_py};
+use crate::args::{self, Arity, Signature};
+use crate::exceptions::{self, CoreError};
 use crate::fastcall::{self, Convention, FastArgs, FastMethod};
 
 /// Semaphore/Mutex type
@@ -65,7 +64,7 @@ impl PySemLock {
         let timeout = match block {
             true => {
                 let secs = args::optional_seconds(timeout)?;
-                deadline_of(py, secs)?;
+                deadline_of(secs)?;
                 secs
             }
             false => None,
@@ -110,7 +109,7 @@ impl PySemLock {
             match attempt {
                 Ok(()) => break,
                 Err(Error::Interrupted) => py.check_signals()?,
-                Err(err) => return Err(to_py(py, err)),
+                Err(err) => return Err(CoreError(err).into()),
             }
             attempt = match self.inner.try_acquire() {
                 Ok(true) => return Ok(true),
@@ -121,12 +120,12 @@ impl PySemLock {
         if !block {
             return Ok(false);
         }
-        let deadline = deadline_of(py, timeout)?;
+        let deadline = deadline_of(timeout)?;
         loop {
             match py.detach(|| self.inner.wait(deadline)) {
                 Ok(acquired) => return Ok(acquired),
                 Err(Error::Interrupted) => py.check_signals()?,
-                Err(err) => return Err(to_py(py, err)),
+                Err(err) => return Err(CoreError(err).into()),
             }
         }
     }
@@ -135,21 +134,15 @@ impl PySemLock {
 /// The absolute deadline of a timeout in seconds, converted with the platform's stock rules and
 /// errors (`EINVAL` for one a `timespec` cannot hold on POSIX, `OverflowError` from about 24.8
 /// days on Windows).
-fn deadline_of(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Deadline>> {
-    timeout
-        .map(|secs| Deadline::from_timeout(secs).map_err(py_err(py)))
-        .transpose()
+fn deadline_of(timeout: Option<f64>) -> Result<Option<Deadline>, CoreError> {
+    Ok(timeout.map(Deadline::from_timeout).transpose()?)
 }
 
 #[pymethods]
 impl PySemLock {
     #[new]
     #[pyo3(signature = (*args, **kwargs), text_signature = None)]
-    fn new(
-        py: Python<'_>,
-        args: &Bound<'_, PyTuple>,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Self> {
+    fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         if let Some(rebuilt) = REBUILT.with(|slot| slot.take()) {
             return Ok(rebuilt);
         }
@@ -159,11 +152,11 @@ impl PySemLock {
         let maxvalue = args::c_int(&maxvalue)?;
         let name = args::clinic_str("SemLock", "argument 'name'", &name)?;
         let unlink = args::clinic_bool(&unlink)?;
-        let core = Kind::try_from(kind).map_err(py_err(py))?;
+        let core = Kind::try_from(kind).map_err(CoreError)?;
         // A negative value reaches sem_open as a huge unsigned one and fails with EINVAL there,
         // as in stock CPython.
         let inner =
-            SemLock::create(core, value as u32, maxvalue, &name, unlink).map_err(py_err(py))?;
+            SemLock::create(core, value as u32, maxvalue, &name, unlink).map_err(CoreError)?;
         Ok(PySemLock { inner, kind })
     }
 
@@ -205,14 +198,14 @@ impl PySemLock {
 
     /// Get the value of the semaphore.
     #[pyo3(text_signature = "($self, /)")]
-    fn _get_value(&self, py: Python<'_>) -> PyResult<i32> {
-        self.inner.value().map_err(py_err(py))
+    fn _get_value(&self) -> Result<i32, CoreError> {
+        Ok(self.inner.value()?)
     }
 
     /// Return whether semaphore has value zero.
     #[pyo3(text_signature = "($self, /)")]
-    fn _is_zero(&self, py: Python<'_>) -> PyResult<bool> {
-        self.inner.is_zero().map_err(py_err(py))
+    fn _is_zero(&self) -> Result<bool, CoreError> {
+        Ok(self.inner.is_zero()?)
     }
 
     /// Rezero the net acquisition count after fork().
@@ -231,20 +224,16 @@ impl PySemLock {
         args: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
-        let py = cls.py();
         args::no_keywords("SemLock._rebuild", kwargs)?;
-        if args.len() != 4 {
-            return Err(PyTypeError::new_err(format!(
-                "_rebuild() takes exactly 4 arguments ({} given)",
-                args.len()
-            )));
-        }
+        let arity = Arity::Takes {
+            func: "_rebuild",
+            min: 4,
+            max: 4,
+        };
+        args::check_positional(&arity, args.len())?;
         let handle = args.get_item(0)?;
         if !handle.is_instance_of::<pyo3::types::PyInt>() {
-            return Err(PyTypeError::new_err(format!(
-                "_rebuild() argument 1 must be int, not {}",
-                args::type_name(&handle)
-            )));
+            return Err(args::wrong_type("_rebuild", "argument 1", "int", &handle));
         }
         // Stock parses the handle with the mask conversion of pointer width (`k` where `long`
         // is 64 bits, `K` on 64-bit Windows): the 64-bit mask cut to `usize` is that on every
@@ -259,10 +248,12 @@ impl PySemLock {
         } else if name.is_instance_of::<PyString>() {
             Some(args::clinic_str("_rebuild", "argument 4", &name)?)
         } else {
-            return Err(PyTypeError::new_err(format!(
-                "_rebuild() argument 4 must be str or None, not {}",
-                args::type_name(&name)
-            )));
+            return Err(args::wrong_type(
+                "_rebuild",
+                "argument 4",
+                "str or None",
+                &name,
+            ));
         };
         #[cfg(not(windows))]
         let inner = match &name {
@@ -276,7 +267,7 @@ impl PySemLock {
         #[cfg(windows)]
         let inner =
             unsafe { SemLock::from_raw_handle(handle, core_kind(kind), maxvalue, name.as_deref()) };
-        let inner = inner.map_err(py_err(py))?;
+        let inner = inner.map_err(CoreError)?;
         instance_of(cls, PySemLock { inner, kind })
     }
 
@@ -299,12 +290,12 @@ impl PySemLock {
 
     #[setter(handle)]
     fn set_handle(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
-        Err(readonly())
+        Err(exceptions::readonly_attribute())
     }
 
     #[deleter(handle)]
     fn del_handle(&self) -> PyResult<()> {
-        Err(readonly())
+        Err(exceptions::readonly_attribute())
     }
 
     #[getter]
@@ -316,12 +307,12 @@ impl PySemLock {
 
     #[setter(kind)]
     fn set_kind(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
-        Err(readonly())
+        Err(exceptions::readonly_attribute())
     }
 
     #[deleter(kind)]
     fn del_kind(&self) -> PyResult<()> {
-        Err(readonly())
+        Err(exceptions::readonly_attribute())
     }
 
     #[getter]
@@ -333,12 +324,12 @@ impl PySemLock {
 
     #[setter(maxvalue)]
     fn set_maxvalue(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
-        Err(readonly())
+        Err(exceptions::readonly_attribute())
     }
 
     #[deleter(maxvalue)]
     fn del_maxvalue(&self) -> PyResult<()> {
-        Err(readonly())
+        Err(exceptions::readonly_attribute())
     }
 
     #[getter]
@@ -350,18 +341,13 @@ impl PySemLock {
 
     #[setter(name)]
     fn set_name(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
-        Err(readonly())
+        Err(exceptions::readonly_attribute())
     }
 
     #[deleter(name)]
     fn del_name(&self) -> PyResult<()> {
-        Err(readonly())
+        Err(exceptions::readonly_attribute())
     }
-}
-
-/// What stock's read-only members raise when set or deleted.
-fn readonly() -> PyErr {
-    PyAttributeError::new_err("readonly attribute")
 }
 
 /// `acquire(block=True, timeout=None)`, the hottest call: a vectorcall method.
@@ -407,12 +393,12 @@ impl FastMethod for Exit {
     const CONVENTION: Convention = Convention::Fast;
 
     fn call<'py>(slf: Borrowed<'_, 'py, PyAny>, args: FastArgs<'_, 'py>) -> PyResult<Py<PyAny>> {
-        if args.nargs() > 3 {
-            return Err(PyTypeError::new_err(format!(
-                "__exit__ expected at most 3 arguments, got {}",
-                args.nargs()
-            )));
-        }
+        let arity = Arity::Expected {
+            func: "__exit__",
+            min: 0,
+            max: 3,
+        };
+        args::check_positional(&arity, args.nargs())?;
         release(slf)
     }
 }
@@ -469,14 +455,14 @@ fn release(slf: Borrowed<'_, '_, PyAny>) -> PyResult<Py<PyAny>> {
     let py = slf.py();
     match semlock(slf).inner.release() {
         Ok(()) => Ok(py.None()),
-        Err(err) => Err(release_error(py, err)),
+        Err(err) => Err(release_error(err)),
     }
 }
 
 #[cold]
 #[inline(never)]
-fn release_error(py: Python<'_>, err: Error) -> PyErr {
-    to_py(py, err)
+fn release_error(err: Error) -> PyErr {
+    CoreError(err).into()
 }
 
 /// Makes `SemLock` an immutable type, as stock's is (`Py_TPFLAGS_IMMUTABLETYPE`): its attributes
@@ -484,8 +470,10 @@ fn release_error(py: Python<'_>, err: Error) -> PyErr {
 /// 'acquire' attribute of immutable type '_multiprocessing.SemLock'`). Call it once the class is
 /// complete (after `add_class`): PyO3 fills the class attributes in after creating the type.
 ///
-/// PyO3 sets the flag itself only outside the limited API (or with `PyType_Freeze`, 3.14+), and
-/// the limited API has no call that sets type flags. So the flag is written straight into
+/// PyO3's `#[pyclass(immutable_type)]` would do this, but not in this build: PyO3 0.30 sets the
+/// flag only outside the limited API, or with `PyType_Freeze` (3.14+), and refuses the option at
+/// compile time for an abi3 build below 3.14 (`assert_immutable_type_supported`). The limited
+/// API has no call that sets type flags either. So the flag is written straight into
 /// `tp_flags`, whose offset is the same in every CPython 3.10-3.13 release build:
 /// `PyObject_VAR_HEAD` and then 18 pointer-sized fields. The word found there is first checked
 /// against `PyType_GetFlags`; on an unexpected layout nothing is written and the type stays

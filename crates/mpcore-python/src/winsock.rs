@@ -7,14 +7,13 @@
 //! One difference, forced by the abi3-py310 build (the buffer protocol joined the limited API
 //! only in 3.11): `send` takes `bytes` as is and copies any other bytes-like object once.
 
-use pyo3::exceptions::{PyMemoryError, PySystemError, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 use windows_sys::Win32::Networking::WinSock::{self, WSAGetLastError, SOCKET};
 
-use crate::args;
-use crate::exceptions::os_error;
+use crate::args::{self, Arity};
+use crate::exceptions::{os_error, out_of_memory};
 
 /// The Windows error of the last failed Winsock call, as `OSError`.
 fn socket_error(py: Python<'_>) -> PyErr {
@@ -34,25 +33,24 @@ fn handle_arg(obj: &Bound<'_, PyAny>) -> PyResult<SOCKET> {
     Ok(handle as SOCKET)
 }
 
-/// Exactly `n` positional arguments and no keywords, with stock's messages.
+/// No keywords and the positional arguments `arity` says, with stock's messages.
 fn positional<'py>(
     func: &str,
     args: &Bound<'py, PyTuple>,
     kwargs: Option<&Bound<'py, PyDict>>,
-    n: usize,
+    arity: Arity,
 ) -> PyResult<()> {
     args::no_keywords(func, kwargs)?;
-    if args.len() == n {
-        return Ok(());
+    args::check_positional(&arity, args.len())
+}
+
+/// `recv` and `send`: two positional arguments, counted by Argument Clinic.
+fn two(func: &'static str) -> Arity {
+    Arity::Expected {
+        func,
+        min: 2,
+        max: 2,
     }
-    Err(PyTypeError::new_err(if n == 1 {
-        format!(
-            "_multiprocessing.{func}() takes exactly one argument ({} given)",
-            args.len()
-        )
-    } else {
-        format!("{func} expected {n} arguments, got {}", args.len())
-    }))
 }
 
 #[pyfunction]
@@ -62,7 +60,10 @@ fn closesocket(
     args: &Bound<'_, PyTuple>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<()> {
-    positional("closesocket", args, kwargs, 1)?;
+    let arity = Arity::One {
+        qualname: "_multiprocessing.closesocket",
+    };
+    positional("closesocket", args, kwargs, arity)?;
     let socket = handle_arg(&args.get_item(0)?)?;
     // SAFETY: closesocket takes any value; an invalid one is reported as WSAENOTSOCK.
     let rc = py.detach(|| unsafe { WinSock::closesocket(socket) });
@@ -79,17 +80,12 @@ fn recv<'py>(
     args: &Bound<'py, PyTuple>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    positional("recv", args, kwargs, 2)?;
+    positional("recv", args, kwargs, two("recv"))?;
     let socket = handle_arg(&args.get_item(0)?)?;
     let size = args::c_int(&args.get_item(1)?)?;
-    let Ok(len) = usize::try_from(size) else {
-        return Err(PySystemError::new_err(
-            "Negative size passed to PyBytes_FromStringAndSize",
-        ));
-    };
+    let len = args::recv_size(size)?;
     let mut buf = Vec::new();
-    buf.try_reserve_exact(len)
-        .map_err(|_| PyMemoryError::new_err(()))?;
+    buf.try_reserve_exact(len).map_err(|_| out_of_memory())?;
     buf.resize(len, 0u8);
     let data = buf.as_mut_slice();
     // SAFETY: `data` is `size` writable bytes, borrowed exclusively for the whole call.
@@ -107,7 +103,7 @@ fn send(
     args: &Bound<'_, PyTuple>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<i32> {
-    positional("send", args, kwargs, 2)?;
+    positional("send", args, kwargs, two("send"))?;
     let socket = handle_arg(&args.get_item(0)?)?;
     let buf = args.get_item(1)?;
     let bytes = match buf.cast::<PyBytes>() {
@@ -134,12 +130,7 @@ fn copy_of_buffer<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>>
         .import("builtins")?
         .getattr("memoryview")?
         .call1((obj,))
-        .map_err(|_| {
-            PyTypeError::new_err(format!(
-                "a bytes-like object is required, not '{}'",
-                args::type_name(obj)
-            ))
-        })?;
+        .map_err(|_| args::bytes_like_required(obj))?;
     Ok(view.call_method0("tobytes")?.cast_into::<PyBytes>()?)
 }
 

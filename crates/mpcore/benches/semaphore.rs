@@ -36,30 +36,29 @@ fn semaphore(kind: Kind) -> SemLock {
     SemLock::create(kind, 1, 1, &unique_name(), true).expect("sem_open")
 }
 
+/// Measures `try_acquire` + `release` on `lock`. Each pair leaves the lock as it found it: the
+/// object's net count is still `count` after the run.
+fn bench_try_acquire_release(bencher: divan::Bencher, lock: &SemLock, count: i32) {
+    bencher.bench_local(warmed_up(|| {
+        let taken = lock.try_acquire().expect("try_acquire");
+        lock.release().expect("release");
+        taken
+    }));
+    assert_eq!(lock.count(), count);
+}
+
 /// `multiprocessing.Lock`'s `acquire(False)` + `release()`: one `sem_trywait`, one `sem_post`
 /// (after the check against `maxvalue`), and the per-object count.
 #[divan::bench]
 fn lock_try_acquire_release(bencher: divan::Bencher) {
-    let lock = semaphore(Kind::Semaphore);
-    bencher.bench_local(warmed_up(|| {
-        let taken = lock.try_acquire().expect("sem_trywait");
-        lock.release().expect("sem_post");
-        taken
-    }));
-    assert_eq!(lock.count(), 0);
+    bench_try_acquire_release(bencher, &semaphore(Kind::Semaphore), 0);
 }
 
 /// `multiprocessing.RLock`'s first acquire + last release: the same two calls on the semaphore,
 /// plus the owner bookkeeping.
 #[divan::bench]
 fn rlock_try_acquire_release(bencher: divan::Bencher) {
-    let rlock = semaphore(Kind::RecursiveMutex);
-    bencher.bench_local(warmed_up(|| {
-        let taken = rlock.try_acquire().expect("sem_trywait");
-        rlock.release().expect("sem_post");
-        taken
-    }));
-    assert_eq!(rlock.count(), 0);
+    bench_try_acquire_release(bencher, &semaphore(Kind::RecursiveMutex), 0);
 }
 
 /// The owner acquiring an `RLock` it already holds, and releasing back to depth 1: only the
@@ -67,13 +66,8 @@ fn rlock_try_acquire_release(bencher: divan::Bencher) {
 #[divan::bench]
 fn rlock_reacquire_release(bencher: divan::Bencher) {
     let rlock = semaphore(Kind::RecursiveMutex);
-    assert!(rlock.acquire(false, None).expect("sem_trywait"));
-    bencher.bench_local(warmed_up(|| {
-        let taken = rlock.try_acquire().expect("no system call");
-        rlock.release().expect("no system call");
-        taken
-    }));
-    assert_eq!(rlock.count(), 1);
+    assert!(rlock.try_acquire().expect("sem_trywait"));
+    bench_try_acquire_release(bencher, &rlock, 1);
     rlock.release().expect("sem_post");
 }
 

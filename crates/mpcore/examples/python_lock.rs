@@ -49,7 +49,14 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     // A Python `Lock` is a SemLock of kind SEMAPHORE with maxvalue 1.
     let lock = SemLock::open(&name, Kind::Semaphore, 1)?;
     println!("opened {name} (value {})", lock.value()?);
-    if !lock.acquire(true, timeout)? {
+    let acquired = match timeout {
+        Some(timeout) => lock.acquire_timeout(timeout)?,
+        None => {
+            lock.acquire()?;
+            true
+        }
+    };
+    if !acquired {
         println!("timed out waiting for {name}");
         return Ok(false);
     }

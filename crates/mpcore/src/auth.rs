@@ -13,18 +13,26 @@
 //!   answer as MD5, which is what a legacy answerer sends. A modern answerer answers a bare
 //!   20-byte challenge the legacy way.
 //!
-//! The MAC comparison is constant-time; error messages never contain the key.
+//! The handshake is written once, as two state machines without I/O ([`Deliverer`] and
+//! [`Answerer`], in `handshake.rs`) that take the peer's messages and give back the messages
+//! to send and the verdict; [`deliver_challenge`] and [`answer_challenge`] drive them over a
+//! [`Connection`], and the Python binding over any Python connection
+//! object. The MACs are in `digest.rs`. The MAC comparison is constant-time; error messages
+//! never contain the key.
+
+mod digest;
+mod handshake;
 
 use std::fmt;
 
-use hmac::digest::block_api::BlockSizeUser;
-use hmac::{KeyInit, Mac, SimpleHmac};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
+
+pub use digest::{create_response, verify_response, Digest};
+pub use handshake::{Answerer, Deliverer, Verdict};
 
 #[cfg(unix)]
 use crate::connection::Connection;
-use crate::error::{AuthError, Error, Result};
+use crate::error::{Error, Result};
 
 /// The prefix of a challenge message.
 pub const CHALLENGE: &[u8] = b"#CHALLENGE#";
@@ -38,11 +46,6 @@ pub const MAX_HANDSHAKE_MESSAGE: usize = 256;
 pub const LEGACY_NONCE_LEN: usize = 20;
 /// The nonce length of the modern dialect.
 pub const MODERN_NONCE_LEN: usize = 40;
-/// A bare MD5 MAC, which a modern deliverer accepts as a legacy answer.
-const MD5_LEN: usize = 16;
-/// Where the `}` closing a digest prefix may be at the latest (CPython's
-/// `find(b'}', 1, _MAX_DIGEST_LEN + 2)` searches indices 1 to 9).
-const DIGEST_PREFIX_SEARCH_END: usize = 10;
 
 /// A shared secret for the handshake: CPython's `authkey` (`AuthenticationString`).
 ///
@@ -86,77 +89,16 @@ impl fmt::Debug for AuthKey {
     }
 }
 
-/// The digests a modern challenge may name, CPython's `_ALLOWED_DIGESTS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(non_camel_case_types)]
-pub enum Digest {
-    /// `md5`
-    Md5,
-    /// `sha256`, what CPython 3.12+ challenges with.
-    Sha256,
-    /// `sha384`
-    Sha384,
-    /// `sha3_256`
-    Sha3_256,
-    /// `sha3_384`
-    Sha3_384,
-}
-
-impl Digest {
-    /// Every allowed digest.
-    pub const ALL: [Digest; 5] = [
-        Digest::Md5,
-        Digest::Sha256,
-        Digest::Sha384,
-        Digest::Sha3_256,
-        Digest::Sha3_384,
-    ];
-
-    /// The name used in the `{name}` prefix (hashlib's name).
-    pub fn name(self) -> &'static str {
-        match self {
-            Digest::Md5 => "md5",
-            Digest::Sha256 => "sha256",
-            Digest::Sha384 => "sha384",
-            Digest::Sha3_256 => "sha3_256",
-            Digest::Sha3_384 => "sha3_384",
-        }
-    }
-
-    /// The digest a prefix names, if it is allowed.
-    pub fn from_name(name: &[u8]) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.name().as_bytes() == name)
-    }
-
-    /// HMAC of `message` under `key` with this digest.
-    pub fn hmac(self, key: &[u8], message: &[u8]) -> Vec<u8> {
-        match self {
-            Digest::Md5 => hmac_with::<md5::Md5>(key, message),
-            Digest::Sha256 => hmac_with::<sha2::Sha256>(key, message),
-            Digest::Sha384 => hmac_with::<sha2::Sha384>(key, message),
-            Digest::Sha3_256 => hmac_with::<sha3::Sha3_256>(key, message),
-            Digest::Sha3_384 => hmac_with::<sha3::Sha3_384>(key, message),
-        }
-    }
-}
-
-/// HMAC with any digest. `SimpleHmac` rather than `Hmac`: the SHA-3 sponges lack the
-/// block-level API `Hmac` needs, and a handshake MACs well under a kilobyte.
-fn hmac_with<D: hmac::digest::Digest + BlockSizeUser>(key: &[u8], message: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length (long ones are hashed first), so this cannot fail.
-    let mut mac =
-        <SimpleHmac<D> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(message);
-    mac.finalize().into_bytes().to_vec()
-}
-
-/// Which challenge a deliverer sends.
+/// Which CPython a side of the handshake behaves as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
-    /// CPython ≤ 3.11: a bare 20-byte nonce; only a bare HMAC-MD5 answer is accepted.
+    /// CPython ≤ 3.11. A deliverer sends a bare 20-byte nonce and accepts only a bare HMAC-MD5
+    /// answer; an answerer answers any challenge with a bare HMAC-MD5 of it.
     Legacy,
-    /// CPython 3.12+: `{digest}` and a 40-byte nonce; answers in any allowed digest, or a bare
-    /// HMAC-MD5 from a legacy peer, are accepted.
+    /// CPython 3.12+. A deliverer sends `{digest}` and a 40-byte nonce, and accepts answers in
+    /// any allowed digest, or a bare HMAC-MD5 from a legacy peer; an answerer answers in the
+    /// digest the challenge names (a bare HMAC-MD5 to a bare legacy challenge), whatever the
+    /// digest given here.
     Modern(Digest),
 }
 
@@ -168,154 +110,40 @@ impl Default for Dialect {
 }
 
 /// Challenges the peer to prove it knows `key`, and tells it whether it did (`#WELCOME#` or
-/// `#FAILURE#`). A wrong answer fails with [`AuthError::DigestReceivedWrong`] (or another
-/// [`AuthError`] for an answer that cannot be parsed).
+/// `#FAILURE#`): a [`Deliverer`] driven over `conn`. A wrong answer fails with
+/// [`AuthError::DigestReceivedWrong`](crate::AuthError::DigestReceivedWrong) (or another
+/// [`AuthError`](crate::AuthError) for an answer that cannot be parsed).
 ///
 /// A signal ([`Error::Interrupted`]) abandons the handshake: drop the connection.
 #[cfg(unix)]
 pub fn deliver_challenge(conn: &Connection, key: &AuthKey, dialect: Dialect) -> Result<()> {
-    let mut nonce = [0; MODERN_NONCE_LEN];
-    let nonce = &mut nonce[..nonce_len(dialect)];
-    fill_random(nonce)?;
-    deliver_challenge_with_nonce(conn, key, dialect, nonce)
+    deliver(conn, Deliverer::new(key.clone(), dialect)?)
 }
 
-/// A fresh challenge for `dialect`: the message that follows `#CHALLENGE#` (a 20-byte nonce,
-/// or `{digest}` and a 40-byte nonce). For callers that move the messages themselves, then
-/// check the answer with [`verify_response`].
-pub fn new_challenge(dialect: Dialect) -> Result<Vec<u8>> {
-    let mut nonce = [0; MODERN_NONCE_LEN];
-    let nonce = &mut nonce[..nonce_len(dialect)];
-    fill_random(nonce)?;
-    Ok(challenge_body(dialect, nonce))
-}
-
-/// [`deliver_challenge`] with a chosen nonce, for reproducible test vectors.
 #[cfg(unix)]
-pub(crate) fn deliver_challenge_with_nonce(
-    conn: &Connection,
-    key: &AuthKey,
-    dialect: Dialect,
-    nonce: &[u8],
-) -> Result<()> {
-    let challenge = challenge_body(dialect, nonce);
-    conn.send_bytes(&[CHALLENGE, &challenge].concat())?;
+fn deliver(conn: &Connection, deliverer: Deliverer) -> Result<()> {
+    conn.send_bytes(deliverer.challenge())?;
     let response = conn.recv_bytes(Some(MAX_HANDSHAKE_MESSAGE))?;
-    match verify_response(key, &challenge, &response, dialect) {
-        Ok(()) => conn.send_bytes(WELCOME),
-        Err(err) => {
-            // The failure is what the caller needs to hear about, even if the peer has gone
-            // and cannot be told.
-            let _ = conn.send_bytes(FAILURE);
-            Err(err.into())
-        }
-    }
+    let verdict = deliverer.verify(&response);
+    let told = conn.send_bytes(verdict.reply);
+    // A failure is what the caller needs to hear about, even if the peer has gone and cannot
+    // be told.
+    verdict.result?;
+    told
 }
 
-/// Answers the peer's challenge with `key`, and fails with
-/// [`AuthError::DigestSentRejected`] unless the peer welcomes the answer. Answers both
-/// dialects.
+/// Answers the peer's challenge with `key`, in `dialect` (see [`Answerer::new`]), and fails
+/// with [`AuthError::DigestSentRejected`](crate::AuthError::DigestSentRejected) unless the peer
+/// welcomes the answer: an [`Answerer`] driven over `conn`.
 ///
 /// A signal ([`Error::Interrupted`]) abandons the handshake: drop the connection.
 #[cfg(unix)]
-pub fn answer_challenge(conn: &Connection, key: &AuthKey) -> Result<()> {
-    let message = conn.recv_bytes(Some(MAX_HANDSHAKE_MESSAGE))?;
-    let Some(challenge) = message.strip_prefix(CHALLENGE) else {
-        return Err(AuthError::ExpectedChallenge { message }.into());
-    };
-    if challenge.len() < LEGACY_NONCE_LEN {
-        return Err(AuthError::ChallengeTooShort {
-            len: challenge.len(),
-        }
-        .into());
-    }
-    conn.send_bytes(&create_response(key, challenge)?)?;
-    if conn.recv_bytes(Some(MAX_HANDSHAKE_MESSAGE))? != WELCOME {
-        return Err(AuthError::DigestSentRejected.into());
-    }
+pub fn answer_challenge(conn: &Connection, key: &AuthKey, dialect: Dialect) -> Result<()> {
+    let answerer = Answerer::new(key.clone(), dialect);
+    let response = answerer.respond(&conn.recv_bytes(Some(MAX_HANDSHAKE_MESSAGE))?)?;
+    conn.send_bytes(&response)?;
+    answerer.finish(&conn.recv_bytes(Some(MAX_HANDSHAKE_MESSAGE))?)?;
     Ok(())
-}
-
-/// The answer to `challenge` (the message after `#CHALLENGE#`), CPython 3.12+'s
-/// `_create_response`: a bare HMAC-MD5 for a bare legacy challenge, otherwise the challenge's
-/// `{digest}` prefix followed by the HMAC of the whole challenge, prefix included.
-pub fn create_response(key: &AuthKey, challenge: &[u8]) -> Result<Vec<u8>, AuthError> {
-    match split_digest_prefix(challenge)? {
-        (None, _) => Ok(Digest::Md5.hmac(key.as_bytes(), challenge)),
-        (Some(digest), _) => {
-            let mac = digest.hmac(key.as_bytes(), challenge);
-            Ok([b"{", digest.name().as_bytes(), b"}", &mac].concat())
-        }
-    }
-}
-
-/// Checks the peer's `response` to our `challenge` (the message after `#CHALLENGE#`), as the
-/// deliverer of `dialect` does. In constant time once the lengths match.
-pub fn verify_response(
-    key: &AuthKey,
-    challenge: &[u8],
-    response: &[u8],
-    dialect: Dialect,
-) -> Result<(), AuthError> {
-    let (digest, mac) = match dialect {
-        // CPython ≤ 3.11 compares the whole response with a bare HMAC-MD5.
-        Dialect::Legacy => (Digest::Md5, response),
-        Dialect::Modern(_) => {
-            let (digest, mac) = split_digest_prefix(response)?;
-            (digest.unwrap_or(Digest::Md5), mac)
-        }
-    };
-    let expected = digest.hmac(key.as_bytes(), challenge);
-    if dialect != Dialect::Legacy && expected.len() != mac.len() {
-        return Err(AuthError::WrongDigestLength {
-            digest: digest.name(),
-            expected: expected.len(),
-            got: mac.len(),
-        });
-    }
-    if bool::from(expected.ct_eq(mac)) {
-        Ok(())
-    } else {
-        Err(AuthError::DigestReceivedWrong)
-    }
-}
-
-/// The challenge (without `#CHALLENGE#`) for `nonce` in `dialect`.
-fn challenge_body(dialect: Dialect, nonce: &[u8]) -> Vec<u8> {
-    match dialect {
-        Dialect::Legacy => nonce.to_vec(),
-        Dialect::Modern(digest) => [b"{", digest.name().as_bytes(), b"}", nonce].concat(),
-    }
-}
-
-fn nonce_len(dialect: Dialect) -> usize {
-    match dialect {
-        Dialect::Legacy => LEGACY_NONCE_LEN,
-        Dialect::Modern(_) => MODERN_NONCE_LEN,
-    }
-}
-
-/// Splits a challenge or response into its digest and the rest, CPython 3.12+'s
-/// `_get_digest_name_and_payload`: 20 or 16 bytes are a bare legacy message (`None`);
-/// otherwise it must start with `{name}` (the `}` at index 9 at the latest) naming an allowed
-/// digest.
-fn split_digest_prefix(message: &[u8]) -> Result<(Option<Digest>, &[u8]), AuthError> {
-    if message.len() == LEGACY_NONCE_LEN || message.len() == MD5_LEN {
-        return Ok((None, message));
-    }
-    let search_end = message.len().min(DIGEST_PREFIX_SEARCH_END);
-    let close = (message.first() == Some(&b'{'))
-        .then(|| message.get(1..search_end)?.iter().position(|&b| b == b'}'))
-        .flatten()
-        .map(|i| i + 1);
-    close
-        .and_then(|close| {
-            let digest = Digest::from_name(&message[1..close])?;
-            Some((Some(digest), &message[close + 1..]))
-        })
-        .ok_or_else(|| AuthError::UnsupportedDigest {
-            message: message.to_vec(),
-        })
 }
 
 /// Fills `buf` from the system's random source, `os.urandom`'s equivalent.

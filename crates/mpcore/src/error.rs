@@ -1,10 +1,12 @@
 //! The one error type of the crate.
 //!
 //! Every variant carries the meaning CPython gives the same failure, so a binding can map each
-//! one to the exception stock `_multiprocessing` raises, in one place. Messages never contain
-//! key material.
+//! one to the exception stock `_multiprocessing` raises, in one place (with stock's words: the
+//! messages here are written for Rust users). Messages never contain key material.
 
 use std::io;
+
+use crate::auth::Digest;
 
 /// What can go wrong in `mpcore`.
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +19,7 @@ pub enum Error {
     Interrupted,
 
     /// A semaphore kind other than 0 (recursive mutex) or 1 (semaphore).
-    #[error("unrecognized kind")]
+    #[error("unrecognized semaphore kind: neither 0 (recursive mutex) nor 1 (semaphore)")]
     UnrecognizedKind,
 
     /// `release()` would push the value above `maxvalue`.
@@ -25,7 +27,7 @@ pub enum Error {
     ReleasedTooManyTimes,
 
     /// A recursive mutex released by a thread that does not hold it.
-    #[error("attempt to release recursive lock not owned by thread")]
+    #[error("a recursive lock can only be released by the thread that holds it")]
     NotOwner,
 
     /// The platform cannot report a semaphore's value (macOS has no working `sem_getvalue`).
@@ -42,7 +44,7 @@ pub enum Error {
     TimeoutTooLarge,
 
     /// Windows: a wait function returned a value it is not documented to return.
-    #[error("WaitForSingleObject() or WaitForMultipleObjects() gave unrecognized value {0}")]
+    #[error("a Windows wait returned the undocumented value {0}")]
     UnrecognizedWaitResult(u32),
 
     /// The peer closed the connection before a message began.
@@ -50,28 +52,28 @@ pub enum Error {
     Eof,
 
     /// The peer closed the connection in the middle of a message.
-    #[error("got end of file during message")]
+    #[error("end of file in the middle of a message")]
     EofInMessage,
 
     /// A message was longer than the receiver allows. Its header was consumed, its payload was
     /// not: the stream is out of step, so the connection stops being readable.
-    #[error("bad message length")]
+    #[error("message longer than the receiver allows")]
     BadMessageLength,
 
     /// The connection (or listener) was closed.
-    #[error("handle is closed")]
+    #[error("the connection is closed")]
     Closed,
 
     /// A receive on a connection that was opened for sending only.
-    #[error("connection is write-only")]
+    #[error("the connection is write-only")]
     WriteOnly,
 
     /// A send on a connection that was opened for receiving only.
-    #[error("connection is read-only")]
+    #[error("the connection is read-only")]
     ReadOnly,
 
     /// A connection that may neither send nor receive was asked for.
-    #[error("at least one of `readable` and `writable` must be True")]
+    #[error("a connection must be readable, writable or both")]
     NeitherReadableNorWritable,
 
     /// A message is part-way sent (its send stopped with [`Error::Interrupted`] or
@@ -82,7 +84,7 @@ pub enum Error {
     SendPending,
 
     /// The authentication handshake failed: CPython's `AuthenticationError`.
-    #[error(transparent)]
+    #[error("authentication failed: {0}")]
     Auth(#[from] AuthError),
 
     /// An error from the operating system, with its `errno`.
@@ -92,7 +94,6 @@ pub enum Error {
 
 impl Error {
     /// Wraps an OS error, turning `EINTR` into [`Error::Interrupted`].
-    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn from_os(err: io::Error) -> Self {
         if err.kind() == io::ErrorKind::Interrupted {
             Error::Interrupted
@@ -114,30 +115,30 @@ impl Error {
     }
 }
 
-/// Why an authentication handshake failed, with CPython's `AuthenticationError` messages.
+/// Why an authentication handshake failed: CPython's `AuthenticationError`, one variant per
+/// message it raises.
 ///
-/// Some messages quote the *challenge* or *response* bytes a peer sent, as CPython's do (those
-/// are random nonces and MACs); none ever contains key material.
+/// Some variants carry the *challenge* or *response* bytes a peer sent (those are random nonces
+/// and MACs); none ever contains key material.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     /// We challenged the peer and its answer did not match the key (it was sent `#FAILURE#`).
-    #[error("digest received was wrong")]
+    #[error("the peer's answer to our challenge is wrong: it does not have the key")]
     DigestReceivedWrong,
 
     /// We answered the peer's challenge and it did not send `#WELCOME#` back.
-    #[error("digest sent was rejected")]
+    #[error("the peer rejected our answer to its challenge: it has another key")]
     DigestSentRejected,
 
     /// The peer's first message was not a `#CHALLENGE#`.
-    #[error("Protocol error, expected challenge: message={}", PyBytes(.message))]
+    #[error("expected a challenge, got a {}-byte message that is not one", .message.len())]
     ExpectedChallenge {
         /// The message received instead.
         message: Vec<u8>,
     },
 
-    /// The challenge nonce is shorter than the 20 bytes every dialect uses. (CPython 3.12 and
-    /// 3.13 print this message without interpolating the length; so do we.)
-    #[error("challenge too short: {{len(message)}} bytes")]
+    /// The challenge nonce is shorter than the 20 bytes every dialect uses.
+    #[error("challenge too short: {len} bytes, at least 20 expected")]
     ChallengeTooShort {
         /// The length of the nonce part that was received.
         len: usize,
@@ -146,8 +147,8 @@ pub enum AuthError {
     /// A challenge or response that is neither a bare legacy MAC (20 or 16 bytes) nor prefixed
     /// with an allowed `{digest}`.
     #[error(
-        "unsupported message length, missing digest prefix, or unsupported digest: message={}",
-        PyBytes(.message)
+        "a {}-byte message is neither a bare legacy MAC nor prefixed with an allowed {{digest}}",
+        .message.len()
     )]
     UnsupportedDigest {
         /// The challenge or response that could not be parsed.
@@ -155,41 +156,15 @@ pub enum AuthError {
     },
 
     /// A response whose MAC has the wrong length for the digest it names.
-    #[error("expected '{digest}' of length {expected} got {got}")]
+    #[error("a {digest} MAC is {expected} bytes long, got {got}")]
     WrongDigestLength {
-        /// The digest the response names (`md5` for bare responses).
-        digest: &'static str,
+        /// The digest the response names (MD5 for bare responses).
+        digest: Digest,
         /// The length of that digest's MAC.
         expected: usize,
         /// The length received.
         got: usize,
     },
-}
-
-/// Formats bytes as Python's `repr(bytes)` does, so messages read exactly like CPython's.
-struct PyBytes<'a>(&'a [u8]);
-
-impl std::fmt::Display for PyBytes<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let quote = if self.0.contains(&b'\'') && !self.0.contains(&b'"') {
-            '"'
-        } else {
-            '\''
-        };
-        write!(f, "b{quote}")?;
-        for &byte in self.0 {
-            match byte {
-                b'\t' => f.write_str("\\t")?,
-                b'\n' => f.write_str("\\n")?,
-                b'\r' => f.write_str("\\r")?,
-                b'\\' => f.write_str("\\\\")?,
-                b'\'' if quote == '\'' => f.write_str("\\'")?,
-                0x20..=0x7e => write!(f, "{}", byte as char)?,
-                _ => write!(f, "\\x{byte:02x}")?,
-            }
-        }
-        write!(f, "{quote}")
-    }
 }
 
 /// `Result` with [`Error`].

@@ -8,7 +8,9 @@
 //!   talk to a Python `multiprocessing.connection.Listener` or `Client`.
 //! * [`auth`]: [`AuthKey`] (zeroized on drop, redacted in `Debug`) and both dialects of the
 //!   challenge handshake (CPython 3.11's HMAC-MD5, 3.12's `{digest}` prefixed), compared in
-//!   constant time.
+//!   constant time: state machines without I/O ([`auth::Deliverer`], [`auth::Answerer`]) for
+//!   any transport, driven over a [`Connection`] by [`deliver_challenge`] and
+//!   [`answer_challenge`].
 //!
 //! The crate knows nothing of Python: the `_multiprocessing` extension module is a thin binding
 //! over it.
@@ -19,8 +21,8 @@
 //! let name = format!("/mpcore-crate-doc-{}", std::process::id());
 //! let rlock = SemLock::create(Kind::RecursiveMutex, 1, 1, &name, true)?;
 //! assert_eq!(rlock.name(), None, "unlinked at creation");
-//! assert!(rlock.acquire(true, None)?);
-//! assert!(rlock.acquire(false, None)?, "the owner may re-acquire");
+//! rlock.acquire()?;
+//! assert!(rlock.try_acquire()?, "the owner may re-acquire");
 //! assert_eq!(rlock.count(), 2);
 //! rlock.release()?;
 //! rlock.release()?;
@@ -55,10 +57,15 @@ pub use auth::{answer_challenge, deliver_challenge};
 pub use auth::{AuthKey, Dialect, Digest};
 #[cfg(unix)]
 pub use connection::{
-    connect, connect_with_dialect, frame, pipe, poll_readable, prepare_fresh_buffer, Address,
+    advise_huge_pages, connect, connect_with_dialect, frame, pipe, poll_readable, Address,
     Connection, Listener, RecvInto, RecvState, SendState, READ_CHUNK,
 };
 pub use error::{AuthError, Error, Result};
-#[cfg(target_os = "linux")]
+#[cfg(file_semaphores)]
 pub use semaphore::{private_dir, semaphore_backend, SemaphoreBackend, BACKEND_VARIABLE};
-pub use semaphore::{unlink, Deadline, Kind, SemLock, PLATFORM_FLAGS, SEM_VALUE_MAX};
+pub use semaphore::{unlink, Deadline, Kind, SemLock, SemLockGuard, SEM_VALUE_MAX};
+
+/// The examples of the crate's README, compiled and run with the other doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -71,10 +71,6 @@ fn end_of_file_is_clean_only_at_the_start_of_a_read() {
         };
         assert_eq!(&got, expected, "wire {wire:?}");
     }
-    assert_eq!(
-        Error::EofInMessage.to_string(),
-        "got end of file during message"
-    );
 }
 
 #[test]
@@ -137,7 +133,6 @@ fn a_bad_length_makes_the_connection_unreadable_or_closed() {
         "a read-only end is closed, as in CPython"
     );
     assert!(matches!(reader.fileno(), Err(Error::Closed)));
-    assert_eq!(Error::Closed.to_string(), "handle is closed");
 }
 
 /// Each `write` on a datagram socket is one datagram, so the receiver sees the writes.
@@ -200,6 +195,77 @@ fn recv_bytes_into_hands_back_a_message_that_does_not_fit() {
     );
 }
 
+/// A non-blocking socket and the raw other end: receives that find the message incomplete
+/// fail with a resumable `WouldBlock`, as an interrupted blocking one does.
+fn nonblocking_socket() -> (OwnedFd, UnixStream) {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    (ours.into(), theirs)
+}
+
+/// [`nonblocking_socket`] with a connection on our end.
+fn nonblocking_pair() -> (Connection, UnixStream) {
+    let (ours, theirs) = nonblocking_socket();
+    (Connection::new(ours, true, true).unwrap(), theirs)
+}
+
+fn would_block<T: std::fmt::Debug>(result: Result<T, Error>) -> bool {
+    matches!(&result, Err(Error::Os(e)) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
+#[test]
+fn recv_into_fills_the_callers_buffer_and_resumes_with_it() {
+    let (fd, mut peer) = nonblocking_socket();
+    let fd = std::os::fd::AsFd::as_fd(&fd);
+    let mut state = RecvState::new();
+    let mut buf = *b"..........";
+    peer.write_all(&hex("00000006 616263")).unwrap();
+    assert!(would_block(state.recv_into(fd, &mut buf)));
+    assert_eq!(
+        &buf, b"abc.......",
+        "the payload goes straight into the buffer"
+    );
+    peer.write_all(b"def").unwrap();
+    assert_eq!(
+        state.recv_into(fd, &mut buf).unwrap(),
+        RecvInto::Received(6)
+    );
+    assert_eq!(&buf, b"abcdef....");
+    assert!(!state.in_progress());
+}
+
+#[test]
+fn a_message_begun_by_one_receive_is_finished_by_the_other() {
+    // recv_bytes_into stops part-way; recv_bytes finishes the message from where it stopped.
+    let (conn, mut peer) = nonblocking_pair();
+    peer.write_all(&hex("00000006 616263")).unwrap();
+    let mut buf = [0u8; 16];
+    assert!(would_block(conn.recv_bytes_into(&mut buf)));
+    peer.write_all(b"def").unwrap();
+    assert_eq!(conn.recv_bytes(None).unwrap(), b"abcdef");
+
+    // And the other way round.
+    peer.write_all(&hex("00000004 7879")).unwrap();
+    assert!(would_block(conn.recv_bytes(None)));
+    peer.write_all(b"zz").unwrap();
+    assert_eq!(
+        conn.recv_bytes_into(&mut buf).unwrap(),
+        RecvInto::Received(4)
+    );
+    assert_eq!(&buf[..4], b"xyzz");
+
+    // A message too long for the buffer, interrupted, then handed back whole.
+    peer.write_all(&hex("00000012 30313233")).unwrap();
+    let mut small = [0u8; 4];
+    assert!(would_block(conn.recv_bytes_into(&mut small)));
+    peer.write_all(b"45678901234567").unwrap();
+    assert_eq!(
+        conn.recv_bytes_into(&mut small).unwrap(),
+        RecvInto::BufferTooShort(b"012345678901234567".to_vec())
+    );
+    assert_eq!(small, [0; 4], "the buffer is left alone");
+}
+
 #[test]
 fn poll_waits_for_data_or_end_of_file() {
     let (left, right) = pipe(true).unwrap();
@@ -223,8 +289,6 @@ fn one_way_pipes_refuse_the_other_direction() {
     assert!(matches!(reader.send_bytes(b"x"), Err(Error::ReadOnly)));
     assert!(matches!(writer.recv_bytes(None), Err(Error::WriteOnly)));
     assert!(matches!(writer.poll(None), Err(Error::WriteOnly)));
-    assert_eq!(Error::ReadOnly.to_string(), "connection is read-only");
-    assert_eq!(Error::WriteOnly.to_string(), "connection is write-only");
     let (fd, _) = UnixStream::pair().unwrap();
     assert!(matches!(
         Connection::new(fd.into(), false, false),
@@ -282,9 +346,7 @@ fn a_send_that_would_block_resumes_with_the_same_buffer_only() {
 
 #[test]
 fn a_receive_that_would_block_resumes_where_it_stopped() {
-    let (ours, mut peer) = UnixStream::pair().unwrap();
-    ours.set_nonblocking(true).unwrap();
-    let fd = OwnedFd::from(ours);
+    let (fd, mut peer) = nonblocking_socket();
     let fd = std::os::fd::AsFd::as_fd(&fd);
     let mut state = RecvState::new();
     let wire = hex("0000000a 30313233343536373839 00000001 21");
@@ -395,9 +457,7 @@ fn receive_into_own_buffers(
     maxlength: Option<usize>,
 ) -> Vec<Result<Vec<u8>, String>> {
     use std::mem::MaybeUninit;
-    let (ours, mut peer) = UnixStream::pair().unwrap();
-    ours.set_nonblocking(true).unwrap();
-    let fd = OwnedFd::from(ours);
+    let (fd, mut peer) = nonblocking_socket();
     let fd = std::os::fd::AsFd::as_fd(&fd);
     let mut state = RecvState::new();
     let mut results = Vec::new();
@@ -412,7 +472,7 @@ fn receive_into_own_buffers(
                     Ok(len) => dest = Some(vec![MaybeUninit::uninit(); len]),
                     Err(err) if err.is_resumable() => break,
                     Err(err) => {
-                        results.push(Err(err.to_string()));
+                        results.push(Err(format!("{err:?}")));
                         return results;
                     }
                 }
@@ -427,7 +487,7 @@ fn receive_into_own_buffers(
                 }
                 Err(err) if err.is_resumable() => break,
                 Err(err) => {
-                    results.push(Err(err.to_string()));
+                    results.push(Err(format!("{err:?}")));
                     return results;
                 }
             }
@@ -455,16 +515,16 @@ fn a_receive_into_the_callers_buffer_resumes_in_header_and_payload() {
 fn a_receive_into_the_callers_buffer_checks_maxlength_from_the_header_alone() {
     let wire = hex("00000005 68656c6c6f");
     let received = receive_into_own_buffers(&wire, &[4], Some(4));
-    assert_eq!(received, [Err("bad message length".to_owned())]);
+    assert_eq!(received, [Err("BadMessageLength".to_owned())]);
 }
 
 #[test]
 fn a_receive_into_the_callers_buffer_tells_eof_inside_a_payload() {
     for (wire, expected) in [
         // The payload read gets nothing at all: stock raises EOFError.
-        (hex("00000003"), "end of file"),
-        // It gets part of it: "got end of file during message".
-        (hex("00000003 6869"), "got end of file during message"),
+        (hex("00000003"), "Eof"),
+        // It gets part of it: stock's "got end of file during message".
+        (hex("00000003 6869"), "EofInMessage"),
     ] {
         let (ours, mut peer) = UnixStream::pair().unwrap();
         peer.write_all(&wire).unwrap();
@@ -475,7 +535,7 @@ fn a_receive_into_the_callers_buffer_tells_eof_inside_a_payload() {
         let len = state.recv_header(fd, None).unwrap();
         let mut dest = vec![std::mem::MaybeUninit::uninit(); len];
         let err = state.recv_payload_into(fd, &mut dest).unwrap_err();
-        assert_eq!(err.to_string(), expected);
+        assert_eq!(format!("{err:?}"), expected);
         assert!(
             !state.in_progress(),
             "a failed message leaves the state ready for the next"

@@ -7,35 +7,17 @@
 
 #![cfg(unix)]
 
+mod signals;
+
 use std::io::Write;
 use std::os::unix::net::UnixStream;
-use std::os::unix::thread::JoinHandleExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Once};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use mpcore::{pipe, Connection, Error};
-
-extern "C" fn ignore_signal(_: libc::c_int) {}
-
-fn install_handler_without_restart() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value, and the handler
-        // is an async-signal-safe function that does nothing.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = ignore_signal as extern "C" fn(libc::c_int) as usize;
-            action.sa_flags = 0;
-            libc::sigemptyset(&mut action.sa_mask);
-            assert_eq!(
-                libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
-                0
-            );
-        }
-    });
-}
+use signals::install_handler_without_restart;
 
 /// Which step of a test the main thread is at, and how many interruptions the blocked thread
 /// reported during each: a step counts as interrupted only by an `EINTR` seen while it was
@@ -63,9 +45,7 @@ impl Steps {
                 Instant::now() < deadline,
                 "step {step} was never interrupted"
             );
-            // SAFETY: the thread is alive (it waits for us), and SIGUSR1 has a handler.
-            let rc = unsafe { libc::pthread_kill(thread.as_pthread_t(), libc::SIGUSR1) };
-            assert_eq!(rc, 0);
+            signals::interrupt(thread);
             std::thread::sleep(Duration::from_millis(5));
         }
     }

@@ -8,7 +8,7 @@
 //! directory holds nothing of it afterwards. The tests take one lock between them, so no other
 //! test thread is inside `mpcore` when one of them forks.
 
-#![cfg(target_os = "linux")]
+#![cfg(file_semaphores)]
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
@@ -188,11 +188,8 @@ fn names_open_unlink_and_collide_as_posix_ones_do() {
         other => panic!("a second creation of {name}: {other:?}"),
     }
     let same = SemLock::open(&name, Kind::Semaphore, 1).unwrap();
-    assert!(first.acquire(false, None).unwrap());
-    assert!(
-        !same.acquire(false, None).unwrap(),
-        "one unit, held by `first`"
-    );
+    assert!(first.try_acquire().unwrap());
+    assert!(!same.try_acquire().unwrap(), "one unit, held by `first`");
     assert!(same.is_zero().unwrap());
     first.release().unwrap();
     assert_eq!(same.value().unwrap(), 1);
@@ -209,8 +206,8 @@ fn names_open_unlink_and_collide_as_posix_ones_do() {
         }
     }
     // Both objects keep working on the unlinked file.
-    assert!(same.acquire(false, None).unwrap());
-    assert!(!first.acquire(false, None).unwrap());
+    assert!(same.try_acquire().unwrap());
+    assert!(!first.try_acquire().unwrap());
 }
 
 #[test]
@@ -224,7 +221,7 @@ fn unlinked_at_creation_leaves_no_name_and_a_working_semaphore() {
         SemLock::open(&name, Kind::Semaphore, 2),
         Err(Error::Os(_))
     ));
-    assert!(sem.acquire(false, None).unwrap());
+    assert!(sem.try_acquire().unwrap());
     assert_eq!(sem.value().unwrap(), 1);
 }
 
@@ -235,7 +232,7 @@ fn a_forked_child_adopts_the_mapping_by_handle_and_shares_the_count() {
     let handle = lock.handle();
     let child = Forked::run(|| {
         let adopted = SemLock::from_handle(handle, Kind::Semaphore, 1).unwrap();
-        let took = adopted.acquire(false, None).unwrap();
+        let took = adopted.try_acquire().unwrap();
         let bogus = matches!(
             SemLock::from_handle(handle ^ 0x40, Kind::Semaphore, 1),
             Err(Error::InvalidHandle)
@@ -261,9 +258,7 @@ fn forked_processes_contending_lose_no_update() {
     const ROUNDS: u64 = 400;
     let work = || {
         for _ in 0..ROUNDS {
-            if !lock.acquire(true, None).unwrap() {
-                return false;
-            }
+            lock.acquire().unwrap();
             counter.bump();
             lock.release().unwrap();
         }
@@ -291,7 +286,7 @@ fn threads_blocking_on_one_semaphore_are_all_served() {
     let waiters: Vec<_> = (0..6)
         .map(|_| {
             let sem = Arc::clone(&sem);
-            std::thread::spawn(move || sem.acquire(true, Some(Duration::from_secs(20))).unwrap())
+            std::thread::spawn(move || sem.acquire_timeout(Duration::from_secs(20)).unwrap())
         })
         .collect();
     std::thread::sleep(Duration::from_millis(100));
@@ -310,7 +305,7 @@ fn a_timed_wait_expires_at_its_wall_clock_deadline() {
     let sem = SemLock::create(Kind::Semaphore, 0, 1, &unique_name("timed"), true).unwrap();
     let deadline = Deadline::after(Duration::from_millis(250));
     let started = Instant::now();
-    assert!(!sem.acquire_until(true, Some(deadline)).unwrap());
+    assert!(!sem.acquire_until(deadline).unwrap());
     let waited = started.elapsed();
     let (secs, nanos) = deadline.as_secs_nanos();
     let due = SystemTime::UNIX_EPOCH + Duration::new(secs as u64, nanos);
@@ -322,14 +317,14 @@ fn a_timed_wait_expires_at_its_wall_clock_deadline() {
     );
     // A deadline already past gives up at once, and a unit that is there is taken anyway.
     let started = Instant::now();
-    assert!(!sem.acquire_until(true, Some(deadline)).unwrap());
+    assert!(!sem.acquire_until(deadline).unwrap());
     assert!(started.elapsed() < Duration::from_millis(200));
     sem.release().unwrap();
-    assert!(sem.acquire_until(true, Some(deadline)).unwrap());
+    assert!(sem.acquire_until(deadline).unwrap());
     // In a forked child too, with the waiter's registration undone on the way out.
     let child = Forked::run(|| {
         let started = Instant::now();
-        let acquired = sem.acquire(true, Some(Duration::from_millis(150))).unwrap();
+        let acquired = sem.acquire_timeout(Duration::from_millis(150)).unwrap();
         !acquired && started.elapsed() >= Duration::from_millis(140)
     });
     assert!(child.succeeded());
@@ -359,7 +354,7 @@ fn releasing_too_many_times_is_refused() {
         true,
     )
     .unwrap();
-    assert!(full.acquire(false, None).unwrap());
+    assert!(full.try_acquire().unwrap());
     let other = SemLock::from_handle(full.handle(), Kind::Semaphore, i32::MAX).unwrap();
     other.release().unwrap();
     match full.release() {
@@ -403,10 +398,10 @@ fn a_signal_interrupts_a_blocked_wait() {
     // The interrupted waiters are gone: a post leaves a unit, and a new waiter is woken.
     sem.release().unwrap();
     assert_eq!(sem.value().unwrap(), 1);
-    assert!(sem.acquire(false, None).unwrap());
+    assert!(sem.try_acquire().unwrap());
     let waiter = {
         let sem = Arc::clone(&sem);
-        std::thread::spawn(move || sem.acquire(true, Some(Duration::from_secs(20))).unwrap())
+        std::thread::spawn(move || sem.acquire_timeout(Duration::from_secs(20)).unwrap())
     };
     std::thread::sleep(Duration::from_millis(50));
     sem.release().unwrap();
@@ -432,9 +427,8 @@ fn processes_killed_mid_operation_leave_the_count_consistent() {
         let holders: Vec<Forked> = (0..HOLDERS)
             .map(|_| {
                 Forked::run(|| loop {
-                    if sem.acquire(true, None).unwrap() {
-                        sem.release().unwrap();
-                    }
+                    sem.acquire().unwrap();
+                    sem.release().unwrap();
                 })
             })
             .collect();
@@ -450,14 +444,14 @@ fn processes_killed_mid_operation_leave_the_count_consistent() {
         );
         // What is left is whole: every unit can be taken once, and given back.
         let mut taken = 0;
-        while sem.acquire(false, None).unwrap() {
+        while sem.try_acquire().unwrap() {
             taken += 1;
         }
         assert_eq!(taken, left.max(0));
         // Waiters killed while registered leave a stale waiter count, which costs wake-ups and
         // nothing else: a post still leaves its unit, and a live waiter is still woken.
         let sleepers: Vec<Forked> = (0..3)
-            .map(|_| Forked::run(|| sem.acquire(true, None).unwrap()))
+            .map(|_| Forked::run(|| sem.acquire().is_ok()))
             .collect();
         std::thread::sleep(Duration::from_millis(30));
         for sleeper in sleepers {
@@ -465,8 +459,8 @@ fn processes_killed_mid_operation_leave_the_count_consistent() {
         }
         sem.release().unwrap();
         assert_eq!(sem.value().unwrap(), 1);
-        assert!(sem.acquire(false, None).unwrap());
-        let waiter = Forked::run(|| sem.acquire(true, Some(Duration::from_secs(20))).unwrap());
+        assert!(sem.try_acquire().unwrap());
+        let waiter = Forked::run(|| sem.acquire_timeout(Duration::from_secs(20)).unwrap());
         std::thread::sleep(Duration::from_millis(30));
         sem.release().unwrap();
         assert!(
@@ -512,7 +506,7 @@ fn child_process_entry() {
         // Opens the semaphore by name, takes one unit and gives two back.
         "take-one-give-two" => {
             let sem = SemLock::open(&name, Kind::Semaphore, i32::MAX).unwrap();
-            assert!(sem.acquire(true, Some(Duration::from_secs(20))).unwrap());
+            assert!(sem.acquire_timeout(Duration::from_secs(20)).unwrap());
             sem.release().unwrap();
             sem.release().unwrap();
         }

@@ -1,5 +1,5 @@
 //! `Listener` and `connect` between two Rust ends: addresses, socket files, the handshake in
-//! both dialects. Interop with stock CPython peers is in `python_interop.rs`.
+//! both dialects. Interop with stock CPython peers is in `cpython_interop.rs`.
 
 #![cfg(unix)]
 

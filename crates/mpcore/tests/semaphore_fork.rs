@@ -107,7 +107,7 @@ fn two_processes_exclude_each_other() {
     const ROUNDS: u64 = 300;
     let work = || {
         for _ in 0..ROUNDS {
-            assert!(lock.acquire(true, None).unwrap());
+            lock.acquire().unwrap();
             counter.racy_increment();
             lock.release().unwrap();
         }
@@ -128,13 +128,13 @@ fn a_waiting_child_gets_the_lock_when_the_parent_releases_it() {
     let _serial = serial();
     let name = unique_name("handoff");
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &name, false).unwrap();
-    assert!(lock.acquire(false, None).unwrap());
+    assert!(lock.try_acquire().unwrap());
     let child = Child::spawn(|| {
         // Opened by name, as a spawned child rebuilds a lock.
         let mine = SemLock::open(&name, Kind::Semaphore, 1).unwrap();
-        let held_elsewhere = !mine.acquire(false, None).unwrap();
+        let held_elsewhere = !mine.try_acquire().unwrap();
         let start = Instant::now();
-        let got_it = mine.acquire(true, Some(Duration::from_secs(10))).unwrap();
+        let got_it = mine.acquire_timeout(Duration::from_secs(10)).unwrap();
         held_elsewhere && got_it && start.elapsed() >= Duration::from_millis(150)
     });
     std::thread::sleep(Duration::from_millis(200));
@@ -154,7 +154,7 @@ fn a_timed_wait_expires_in_the_child() {
     let sem = SemLock::create(Kind::Semaphore, 0, i32::MAX, &unique_name("timed"), true).unwrap();
     let child = Child::spawn(|| {
         let start = Instant::now();
-        let acquired = sem.acquire(true, Some(Duration::from_millis(200))).unwrap();
+        let acquired = sem.acquire_timeout(Duration::from_millis(200)).unwrap();
         let waited = start.elapsed();
         !acquired && waited >= Duration::from_millis(190) && waited < Duration::from_secs(5)
     });
@@ -166,15 +166,15 @@ fn a_timed_wait_expires_in_the_child() {
 fn a_recursive_mutex_belongs_to_its_owner_only() {
     let _serial = serial();
     let rlock = SemLock::create(Kind::RecursiveMutex, 1, 1, &unique_name("rlock"), true).unwrap();
-    assert!(rlock.acquire(true, None).unwrap());
-    assert!(rlock.acquire(true, None).unwrap());
+    rlock.acquire().unwrap();
+    rlock.acquire().unwrap();
     assert_eq!(rlock.count(), 2);
     let child = Child::spawn(|| {
         // The child inherits the object, count and all, until it rezeroes it like
         // multiprocessing does after fork.
         rlock.after_fork();
         let not_mine = !rlock.is_mine() && rlock.count() == 0;
-        let blocked = !rlock.acquire(false, None).unwrap();
+        let blocked = !rlock.try_acquire().unwrap();
         let refused = matches!(rlock.release(), Err(Error::NotOwner));
         not_mine && blocked && refused
     });
@@ -185,7 +185,7 @@ fn a_recursive_mutex_belongs_to_its_owner_only() {
     assert_eq!(rlock.value().unwrap(), 1);
     let child = Child::spawn(|| {
         rlock.after_fork();
-        rlock.acquire(false, None).unwrap() && rlock.release().is_ok()
+        rlock.try_acquire().unwrap() && rlock.release().is_ok()
     });
     assert!(child.succeeded());
 }
@@ -196,7 +196,7 @@ fn releasing_too_many_times_is_refused_in_every_process() {
     let bounded = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("bounded"), true).unwrap();
     let child = Child::spawn(|| {
         let refused = matches!(bounded.release(), Err(Error::ReleasedTooManyTimes));
-        let took = bounded.acquire(false, None).unwrap();
+        let took = bounded.try_acquire().unwrap();
         // Anyone may release a semaphore, including a process that did not acquire it.
         refused && took && bounded.value().unwrap() == 0
     });
@@ -217,7 +217,7 @@ fn a_forked_child_adopts_an_unnamed_lock_by_handle() {
     let child = Child::spawn(|| {
         let adopted = SemLock::from_handle(handle, Kind::Semaphore, 1).unwrap();
         let fresh = adopted.count() == 0 && adopted.name().is_none();
-        let took = adopted.acquire(false, None).unwrap();
+        let took = adopted.try_acquire().unwrap();
         let bogus = matches!(
             SemLock::from_handle(handle ^ 0x10, Kind::Semaphore, 1),
             Err(Error::InvalidHandle)

@@ -52,11 +52,6 @@ else:
     recv_bytes_into = _native.recv_bytes_into
     poll = _native.poll
     __all__ = ["SemLock", "sem_unlink", "flags", "send_bytes", "recv_bytes", "recv_bytes_into", "poll"]
-# The handshake's cryptography.
-auth_challenge = _native.auth_challenge
-auth_response = _native.auth_response
-auth_verify = _native.auth_verify
-__all__ += ["auth_challenge", "auth_response", "auth_verify"]
 
 
 def __getattr__(name):

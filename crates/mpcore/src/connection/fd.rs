@@ -7,10 +7,10 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+#[cfg(not(cloexec_at_creation))]
 use std::os::fd::AsFd;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-#[cfg(target_os = "linux")]
+#[cfg(nowait_io)]
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -46,20 +46,19 @@ pub(super) fn read(fd: BorrowedFd<'_>, buf: &mut [u8], wait: Wait) -> io::Result
     )
 }
 
-/// `read(2)` of at most `max` bytes into the spare capacity of `buf`, which grows by what
-/// arrived. The caller reserves the capacity; `Ok(0)` is end of file.
+/// `read(2)` of at most `max` bytes into the spare capacity of `buf`, or with [`Wait::No`]
+/// only what has arrived; `buf` grows by what arrived. The caller reserves the capacity;
+/// `Ok(0)` is end of file.
 pub(super) fn read_into_spare(
     fd: BorrowedFd<'_>,
     buf: &mut Vec<u8>,
     max: usize,
+    wait: Wait,
 ) -> io::Result<usize> {
     let spare = buf.spare_capacity_mut();
-    let len = spare.len().min(max).min(MAX_IO);
-    // SAFETY: `spare` is valid for writes of `len` bytes (uninitialised memory may be written)
-    // and `fd` is open for the borrow.
-    let rc = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), len) };
-    let n = check(rc)?;
-    // SAFETY: read(2) initialised the first `n <= len` bytes of the spare capacity.
+    let len = spare.len().min(max);
+    let n = read_uninit(fd, &mut spare[..len], wait)?;
+    // SAFETY: the read initialised the first `n <= len` bytes of the spare capacity.
     unsafe { buf.set_len(buf.len() + n) };
     Ok(n)
 }
@@ -92,7 +91,7 @@ mod nowait {
 
     /// Set once the kernel refused `RWF_NOWAIT` (too old, or a file type without it): from
     /// then on wait-free attempts are skipped rather than paid for on every call.
-    #[cfg(target_os = "linux")]
+    #[cfg(nowait_io)]
     static UNSUPPORTED: AtomicBool = AtomicBool::new(false);
 
     fn would_block() -> io::Error {
@@ -103,48 +102,47 @@ mod nowait {
     ///
     /// # Safety
     /// Every `iovec` describes memory valid for writes for the duration of the call.
-    #[cfg(target_os = "linux")]
+    #[cfg(nowait_io)]
     pub(super) unsafe fn readv(fd: BorrowedFd<'_>, iov: &[libc::iovec]) -> io::Result<usize> {
-        // SAFETY: the caller vouches for `iov`; `fd` is open for the borrow.
-        let call = || unsafe {
-            libc::preadv2(
-                fd.as_raw_fd(),
-                iov.as_ptr(),
-                iov.len() as libc::c_int,
-                -1,
-                libc::RWF_NOWAIT,
-            )
-        };
-        checked(call)
+        // SAFETY: the caller vouches for `iov`, as preadv2 needs it.
+        unsafe { transfer(libc::preadv2, fd, iov) }
     }
 
     /// `pwritev2(fd, iov, -1, RWF_NOWAIT)`: writes what fits without waiting.
     ///
     /// # Safety
     /// Every `iovec` describes memory valid for reads for the duration of the call.
-    #[cfg(target_os = "linux")]
+    #[cfg(nowait_io)]
     pub(super) unsafe fn writev(fd: BorrowedFd<'_>, iov: &[libc::iovec]) -> io::Result<usize> {
-        // SAFETY: the caller vouches for `iov`; `fd` is open for the borrow.
-        let call = || unsafe {
-            libc::pwritev2(
-                fd.as_raw_fd(),
-                iov.as_ptr(),
-                iov.len() as libc::c_int,
-                -1,
-                libc::RWF_NOWAIT,
-            )
-        };
-        checked(call)
+        // SAFETY: the caller vouches for `iov`, as pwritev2 needs it.
+        unsafe { transfer(libc::pwritev2, fd, iov) }
     }
 
-    /// Runs `call` unless `RWF_NOWAIT` is known to be missing, and maps "not supported" to
-    /// `WouldBlock` (remembered), so that callers go on with a blocking call.
-    #[cfg(target_os = "linux")]
-    fn checked(call: impl FnOnce() -> isize) -> io::Result<usize> {
+    /// `preadv2` or `pwritev2` (same signature) with `RWF_NOWAIT` at the current position,
+    /// unless `RWF_NOWAIT` is known to be missing; "not supported" becomes `WouldBlock`
+    /// (remembered), so that callers go on with a blocking call.
+    ///
+    /// # Safety
+    /// `iov` is valid for what `call` does with it, for the duration of the call.
+    #[cfg(nowait_io)]
+    unsafe fn transfer(
+        call: unsafe extern "C" fn(
+            libc::c_int,
+            *const libc::iovec,
+            libc::c_int,
+            libc::off_t,
+            libc::c_int,
+        ) -> libc::ssize_t,
+        fd: BorrowedFd<'_>,
+        iov: &[libc::iovec],
+    ) -> io::Result<usize> {
         if UNSUPPORTED.load(Ordering::Relaxed) {
             return Err(would_block());
         }
-        check(call()).map_err(|err| match err.raw_os_error() {
+        let count = iov.len() as libc::c_int;
+        // SAFETY: the caller vouches for `iov`; `fd` is open for the borrow.
+        let rc = unsafe { call(fd.as_raw_fd(), iov.as_ptr(), count, -1, libc::RWF_NOWAIT) };
+        check(rc).map_err(|err| match err.raw_os_error() {
             Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL | libc::ESPIPE) => {
                 UNSUPPORTED.store(true, Ordering::Relaxed);
                 would_block()
@@ -153,11 +151,11 @@ mod nowait {
         })
     }
 
-    /// No `RWF_NOWAIT` outside Linux: every wait-free attempt "would block".
+    /// No `RWF_NOWAIT` here: every wait-free attempt "would block".
     ///
     /// # Safety
     /// None needed; the signature matches Linux's.
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(nowait_io))]
     pub(super) unsafe fn readv(_fd: BorrowedFd<'_>, _iov: &[libc::iovec]) -> io::Result<usize> {
         Err(would_block())
     }
@@ -166,7 +164,7 @@ mod nowait {
     ///
     /// # Safety
     /// None needed; the signature matches Linux's.
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(nowait_io))]
     pub(super) unsafe fn writev(_fd: BorrowedFd<'_>, _iov: &[libc::iovec]) -> io::Result<usize> {
         Err(would_block())
     }
@@ -206,14 +204,12 @@ pub(super) fn write_two(
     check(rc)
 }
 
-/// `poll(2)` for `POLLIN`: whether `fd` became ready (readable, end of file, or an error)
-/// within `timeout` (`None`: wait as long as it takes).
 /// `madvise(MADV_HUGEPAGE)` (Linux) on the 2 MiB-aligned middle of `buf`, so that the kernel
 /// backs the pages a large receive faults in with huge pages: 32 faults for 64 MiB instead of
 /// 16,384. Memory is still committed only as it is written, one 2 MiB page at a time. Advice
 /// only: where it cannot be taken (another kernel setting, memory that is not anonymous) the
 /// error is ignored and nothing changes.
-#[cfg(target_os = "linux")]
+#[cfg(huge_pages)]
 pub(super) fn advise_huge_pages(buf: &mut [MaybeUninit<u8>]) {
     const HUGE: usize = 2 << 20;
     let start = (buf.as_mut_ptr() as usize).next_multiple_of(HUGE);
@@ -225,9 +221,11 @@ pub(super) fn advise_huge_pages(buf: &mut [MaybeUninit<u8>]) {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(huge_pages))]
 pub(super) fn advise_huge_pages(_buf: &mut [MaybeUninit<u8>]) {}
 
+/// `poll(2)` for `POLLIN`: whether `fd` became ready (readable, end of file, or an error)
+/// within `timeout` (`None`: wait as long as it takes).
 pub(super) fn poll_readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<bool> {
     let mut pollfd = libc::pollfd {
         fd: fd.as_raw_fd(),
@@ -254,10 +252,10 @@ fn timeout_millis(timeout: Duration) -> libc::c_int {
 /// non-inheritable, PEP 446): `(read end, write end)`.
 pub(super) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [-1 as libc::c_int; 2];
-    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    #[cfg(cloexec_at_creation)]
     // SAFETY: `fds` has room for the two descriptors pipe2(2) stores.
     let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    #[cfg(not(cloexec_at_creation))]
     // SAFETY: `fds` has room for the two descriptors pipe(2) stores.
     let rc = unsafe { libc::pipe(fds.as_mut_ptr()) };
     if rc != 0 {
@@ -265,7 +263,7 @@ pub(super) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     }
     // SAFETY: the call succeeded, so both are fresh descriptors that nothing else owns.
     let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    #[cfg(not(cloexec_at_creation))]
     {
         set_cloexec(reader.as_fd())?;
         set_cloexec(writer.as_fd())?;
@@ -276,7 +274,7 @@ pub(super) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 /// `accept(2)` on a listening socket, the new descriptor close-on-exec. Unlike std's
 /// `accept`, an `EINTR` comes back to the caller instead of being retried.
 pub(super) fn accept(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
-    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    #[cfg(cloexec_at_creation)]
     // SAFETY: null address pointers ask accept4(2) not to report the peer address; `fd` is open
     // for the borrow.
     let rc = unsafe {
@@ -287,7 +285,7 @@ pub(super) fn accept(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
             libc::SOCK_CLOEXEC,
         )
     };
-    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    #[cfg(not(cloexec_at_creation))]
     // SAFETY: as above, for accept(2).
     let rc = unsafe { libc::accept(fd.as_raw_fd(), std::ptr::null_mut(), std::ptr::null_mut()) };
     if rc < 0 {
@@ -295,13 +293,13 @@ pub(super) fn accept(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     }
     // SAFETY: the call succeeded, so `rc` is a fresh descriptor that nothing else owns.
     let conn = unsafe { OwnedFd::from_raw_fd(rc) };
-    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    #[cfg(not(cloexec_at_creation))]
     set_cloexec(conn.as_fd())?;
     Ok(conn)
 }
 
 /// Sets `FD_CLOEXEC`, where the system cannot create a descriptor with it atomically.
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+#[cfg(not(cloexec_at_creation))]
 fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: F_GETFD takes no argument and `fd` is open for the borrow.
     let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };

@@ -38,7 +38,7 @@ impl Address {
     }
 
     fn from_unix(addr: &std::os::unix::net::SocketAddr) -> Self {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(abstract_sockets)]
         if let Some(name) = abstract_name(addr) {
             return Address::Abstract(name.to_vec());
         }
@@ -62,17 +62,17 @@ use std::os::android::net::SocketAddrExt;
 #[cfg(target_os = "linux")]
 use std::os::linux::net::SocketAddrExt;
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(abstract_sockets)]
 fn abstract_name(addr: &std::os::unix::net::SocketAddr) -> Option<&[u8]> {
     addr.as_abstract_name()
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(abstract_sockets)]
 fn abstract_addr(name: &[u8]) -> Result<std::os::unix::net::SocketAddr> {
     std::os::unix::net::SocketAddr::from_abstract_name(name).map_err(Error::from_os)
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(abstract_sockets))]
 fn abstract_addr(_name: &[u8]) -> Result<std::os::unix::net::SocketAddr> {
     Err(Error::Os(std::io::Error::new(
         std::io::ErrorKind::Unsupported,
@@ -140,8 +140,9 @@ impl Listener {
         Ok(listener)
     }
 
-    /// The challenge this listener delivers: modern `{sha256}` by default (CPython 3.12+);
-    /// [`Dialect::Legacy`] behaves as a CPython ≤ 3.11 listener.
+    /// The dialect this listener speaks: modern `{sha256}` challenges by default (CPython
+    /// 3.12+); [`Dialect::Legacy`] behaves as a CPython ≤ 3.11 listener, in its challenges and
+    /// its answers.
     #[must_use]
     pub fn with_dialect(mut self, dialect: Dialect) -> Self {
         self.dialect = dialect;
@@ -170,7 +171,7 @@ impl Listener {
         let conn = Connection::new(stream, true, true)?;
         if let Some(key) = &self.authkey {
             deliver_challenge(&conn, key, self.dialect)?;
-            answer_challenge(&conn, key)?;
+            answer_challenge(&conn, key, self.dialect)?;
         }
         Ok(conn)
     }
@@ -206,15 +207,15 @@ impl Drop for Listener {
     }
 }
 
-/// Connects to a listener and, with an `authkey`, runs the handshake: answer its challenge,
-/// then deliver one in the default (modern) dialect. `multiprocessing.connection.Client`.
+/// Connects to a listener and, with an `authkey`, runs the handshake in the default (modern)
+/// dialect: answer its challenge, then deliver one. `multiprocessing.connection.Client`.
 #[doc(alias = "Client")]
 pub fn connect(address: &Address, authkey: Option<&AuthKey>) -> Result<Connection> {
     connect_with_dialect(address, authkey, Dialect::default())
 }
 
-/// [`connect`], delivering the challenge in `dialect` (`Legacy` behaves as a CPython ≤ 3.11
-/// client).
+/// [`connect`], speaking `dialect` in both halves of the handshake (`Legacy` behaves as a
+/// CPython ≤ 3.11 client).
 pub fn connect_with_dialect(
     address: &Address,
     authkey: Option<&AuthKey>,
@@ -229,7 +230,7 @@ pub fn connect_with_dialect(
     };
     let conn = Connection::new(stream, true, true)?;
     if let Some(key) = authkey {
-        answer_challenge(&conn, key)?;
+        answer_challenge(&conn, key, dialect)?;
         deliver_challenge(&conn, key, dialect)?;
     }
     Ok(conn)

@@ -164,11 +164,18 @@ impl Connection {
         result
     }
 
-    /// Receives one message into `buf`, or hands it back whole if it does not fit (it is
-    /// consumed either way). Resumes after a signal like [`recv_bytes`](Self::recv_bytes).
+    /// Receives one message straight into `buf`, or hands it back whole if it does not fit
+    /// (it is consumed either way): [`RecvState::recv_into`]. Resumes after a signal like
+    /// [`recv_bytes`](Self::recv_bytes), whichever of the two the next receiver calls.
     pub fn recv_bytes_into(&self, buf: &mut [u8]) -> Result<RecvInto> {
-        let message = self.recv_bytes(None)?;
-        Ok(RecvInto::copy(message, buf))
+        let fd = self.readable_fd()?;
+        let mut state = lock(&self.recv);
+        let result = state.recv_into(fd, buf);
+        if matches!(&result, Err(err) if err.is_resumable()) {
+            // Another thread may finish this message: what arrived goes with the state.
+            state.set_aside(buf);
+        }
+        result
     }
 
     /// Waits until a message (or end of file) can be read, at most `timeout` (`None`: as long
@@ -194,10 +201,16 @@ pub fn poll_readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> Result<bo
     fd::poll_readable(fd, timeout).map_err(Error::from_os)
 }
 
-/// Prepares a large buffer that has just been allocated and is about to receive a message:
-/// on Linux, asks for huge pages, which makes filling fresh memory several times cheaper (a
-/// page fault per 2 MiB instead of per 4 KiB). For buffers under 4 MiB it does nothing.
-pub fn prepare_fresh_buffer(buf: &mut [MaybeUninit<u8>]) {
+/// Asks the kernel to back the whole 2 MiB pages of `buf` with huge pages (Linux
+/// `madvise(MADV_HUGEPAGE)`): worth it for a large buffer that has just been allocated and is
+/// about to be filled, such as the destination of a big message given to
+/// [`RecvState::recv_payload_into`], because the first touch of fresh memory then faults once
+/// per 2 MiB instead of once per 4 KiB, several times cheaper in all. Memory is still committed
+/// only as it is written.
+///
+/// Advice only: it changes no contents, does nothing for buffers under 4 MiB or on other
+/// systems, and an advice the kernel does not take is ignored.
+pub fn advise_huge_pages(buf: &mut [MaybeUninit<u8>]) {
     if buf.len() >= 4 << 20 {
         fd::advise_huge_pages(buf);
     }

@@ -6,6 +6,7 @@
 //! [`RecvState::recv`] again continues the same message where it stopped, without losing or
 //! repeating a byte.
 
+use std::io;
 use std::mem::{self, MaybeUninit};
 use std::os::fd::BorrowedFd;
 
@@ -19,8 +20,11 @@ use crate::error::{Error, Result};
 /// same reason, gh-121313).
 pub const READ_CHUNK: usize = 64 * 1024;
 
-/// How far the receipt of one message has got. Keep it across calls while
-/// [`RecvState::recv`] fails with a resumable error ([`Error::is_resumable`]).
+/// How far the receipt of one message has got. Keep it across calls while a receive fails with
+/// a resumable error ([`Error::is_resumable`]), and resume with the method that began the
+/// message ([`recv`](Self::recv) and [`recv_into`](Self::recv_into) may take each other's
+/// place; the two halves [`recv_header`](Self::recv_header) and
+/// [`recv_payload_into`](Self::recv_payload_into) go together).
 ///
 /// ```
 /// use std::os::fd::AsFd;
@@ -44,9 +48,10 @@ pub struct RecvState {
     header: HeaderDecoder,
     /// The payload length, once the header is complete and within the caller's limit.
     expected: Option<usize>,
+    /// The payload so far, when the message is received into the state's own buffer.
     payload: Vec<u8>,
-    /// How much of a caller's destination [`recv_payload_into`](RecvState::recv_payload_into)
-    /// has filled.
+    /// How much of a caller's destination ([`recv_payload_into`](RecvState::recv_payload_into),
+    /// [`recv_into`](RecvState::recv_into)) has been filled.
     filled: usize,
 }
 
@@ -73,6 +78,41 @@ impl RecvState {
     /// message and the state starts afresh.
     pub fn recv(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
         let result = self.advance(fd, maxlength);
+        self.settle(result)
+    }
+
+    /// Receives one message into `buf`, CPython's `recv_bytes_into`: the header, then the
+    /// payload straight into the start of `buf` if it fits ([`RecvInto::Received`] with its
+    /// length); otherwise the whole message is read into a new `Vec` and handed back
+    /// ([`RecvInto::BufferTooShort`]), `buf` left alone. Either way the message is consumed.
+    ///
+    /// Resumable like [`recv`](Self::recv): after an interruption, call again with the same
+    /// `buf`, which holds what had arrived.
+    pub fn recv_into(&mut self, fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<RecvInto> {
+        let result = self.advance_into(fd, buf, Wait::Yes);
+        self.settle(result)
+    }
+
+    /// [`recv_into`](Self::recv_into) without waiting: takes what has arrived, and fails with a
+    /// resumable `WouldBlock` OS error if that is not the whole message (then call either
+    /// method again with the same `buf` to go on).
+    pub fn try_recv_into(&mut self, fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<RecvInto> {
+        let result = self.advance_into(fd, buf, Wait::No);
+        self.settle(result)
+    }
+
+    /// Moves what [`recv_into`](Self::recv_into) has put in `buf` so far into the state's own
+    /// buffer, so that any receive can finish the message, into any buffer: for a state
+    /// shared by several receivers, after a resumable error.
+    pub(crate) fn set_aside(&mut self, buf: &[u8]) {
+        if self.filled > 0 {
+            self.payload.extend_from_slice(&buf[..self.filled]);
+            self.filled = 0;
+        }
+    }
+
+    /// Keeps the progress after a resumable error; after anything else, starts afresh.
+    fn settle<T>(&mut self, result: Result<T>) -> Result<T> {
         match &result {
             Err(err) if err.is_resumable() => {}
             _ => *self = Self::new(),
@@ -148,23 +188,16 @@ impl RecvState {
         wait: Wait,
     ) -> Result<()> {
         debug_assert_eq!(self.expected, Some(dest.len()), "call recv_header first");
-        let result = self.fill(fd, dest, wait);
-        match &result {
-            Err(err) if err.is_resumable() => {}
-            _ => *self = Self::new(),
-        }
-        result
+        let result = self.fill(dest.len(), |at| fd::read_uninit(fd, &mut dest[at..], wait));
+        self.settle(result)
     }
 
-    fn fill(&mut self, fd: BorrowedFd<'_>, dest: &mut [MaybeUninit<u8>], wait: Wait) -> Result<()> {
-        while self.filled < dest.len() {
-            let n = fd::read_uninit(fd, &mut dest[self.filled..], wait).map_err(Error::from_os)?;
+    /// Fills a destination of `len` bytes, `read(at)` reading from offset `at` on.
+    fn fill(&mut self, len: usize, mut read: impl FnMut(usize) -> io::Result<usize>) -> Result<()> {
+        while self.filled < len {
+            let n = read(self.filled).map_err(Error::from_os)?;
             if n == 0 {
-                return Err(if self.filled == 0 {
-                    Error::Eof
-                } else {
-                    Error::EofInMessage
-                });
+                return Err(end_of_file(self.filled == 0));
             }
             self.filled += n;
         }
@@ -172,9 +205,31 @@ impl RecvState {
     }
 
     fn advance(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<Vec<u8>> {
+        debug_assert_eq!(
+            self.filled, 0,
+            "a receipt into a caller's buffer is part-way"
+        );
         let expected = self.expected_len(fd, maxlength, Wait::Yes)?;
-        self.read_payload(fd, expected)?;
+        self.read_payload(fd, expected, Wait::Yes)?;
         Ok(mem::take(&mut self.payload))
+    }
+
+    fn advance_into(&mut self, fd: BorrowedFd<'_>, buf: &mut [u8], wait: Wait) -> Result<RecvInto> {
+        let len = self.expected_len(fd, None, wait)?;
+        // Straight into `buf` when it fits, unless the message was begun in our own buffer.
+        if let Some(dest) = buf.get_mut(..len).filter(|_| self.payload.is_empty()) {
+            self.fill(len, |at| fd::read(fd, &mut dest[at..], wait))?;
+            return Ok(RecvInto::Received(len));
+        }
+        self.read_payload(fd, len, wait)?;
+        let message = mem::take(&mut self.payload);
+        Ok(match buf.get_mut(..len) {
+            Some(dest) => {
+                dest.copy_from_slice(&message);
+                RecvInto::Received(len)
+            }
+            None => RecvInto::BufferTooShort(message),
+        })
     }
 
     /// The payload length: from an earlier call, or from the header, read now.
@@ -205,32 +260,24 @@ impl RecvState {
             let wanted = self.header.wanted();
             let n = fd::read(fd, &mut buf[..wanted], wait).map_err(Error::from_os)?;
             if n == 0 {
-                return Err(if self.header.at_read_boundary() {
-                    Error::Eof
-                } else {
-                    Error::EofInMessage
-                });
+                return Err(end_of_file(self.header.at_read_boundary()));
             }
             self.header.feed(&buf[..n]);
         }
     }
 
-    /// Reads the payload, growing the buffer only as fast as bytes arrive.
-    fn read_payload(&mut self, fd: BorrowedFd<'_>, expected: usize) -> Result<()> {
+    /// Reads the payload into the state's own buffer, growing it only as fast as bytes arrive.
+    fn read_payload(&mut self, fd: BorrowedFd<'_>, expected: usize, wait: Wait) -> Result<()> {
         while self.payload.len() < expected {
             let received = self.payload.len();
             if self.payload.capacity() == received {
                 let grow = (expected - received).min(received.max(READ_CHUNK));
                 self.payload.reserve_exact(grow);
             }
-            let n = fd::read_into_spare(fd, &mut self.payload, expected - received)
+            let n = fd::read_into_spare(fd, &mut self.payload, expected - received, wait)
                 .map_err(Error::from_os)?;
             if n == 0 {
-                return Err(if received == 0 {
-                    Error::Eof
-                } else {
-                    Error::EofInMessage
-                });
+                return Err(end_of_file(received == 0));
             }
         }
         Ok(())
@@ -248,15 +295,12 @@ pub enum RecvInto {
     BufferTooShort(Vec<u8>),
 }
 
-impl RecvInto {
-    /// Copies `message` into `buf` if it fits.
-    pub fn copy(message: Vec<u8>, buf: &mut [u8]) -> Self {
-        match buf.get_mut(..message.len()) {
-            Some(dest) => {
-                dest.copy_from_slice(&message);
-                RecvInto::Received(message.len())
-            }
-            None => RecvInto::BufferTooShort(message),
-        }
+/// End of file before any byte of the part being read (`Eof`, as CPython counts a message that
+/// never began) or inside it (`EofInMessage`).
+fn end_of_file(at_start: bool) -> Error {
+    if at_start {
+        Error::Eof
+    } else {
+        Error::EofInMessage
     }
 }

@@ -27,23 +27,26 @@ pub(crate) enum Waited {
     TimedOut,
     /// The wait gave up control early without a unit and without a signal: the end of one
     /// polling step (macOS timed waits) or of one bounded slice (Windows). The caller runs its
-    /// signal checks, if it has any, and calls again with the same deadline.
+    /// signal checks, if it has any, and calls again with the same deadline. (Linux waits end
+    /// only with a unit, the deadline or a signal.)
+    #[cfg(any(target_vendor = "apple", windows, test))]
     NotYet,
 }
 
-/// How a backend keeps `release()` of a `Kind::Semaphore` from going above `maxvalue`.
+/// How a backend keeps `release()` of a `Kind::Semaphore` from going above `maxvalue`. Each
+/// rule exists where a backend uses it, and everywhere for the unit tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReleaseCheck {
     /// Read the value first (`sem_getvalue`) and refuse at `maxvalue` (Linux and other Unix).
-    #[cfg_attr(any(windows, target_vendor = "apple"), allow(dead_code))]
+    #[cfg(any(all(unix, not(target_vendor = "apple")), test))]
     Value,
     /// No usable value: only `maxvalue == 1` is checked, by taking a unit and, if that works,
     /// giving it back and refusing (macOS, `HAVE_BROKEN_SEM_GETVALUE`).
-    #[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
+    #[cfg(any(target_vendor = "apple", test))]
     TryWaitIfBinary,
     /// The kernel knows the maximum and fails the post, which the backend reports as
     /// `Error::ReleasedTooManyTimes` (Windows `ERROR_TOO_MANY_POSTS`).
-    #[cfg_attr(not(windows), allow(dead_code))]
+    #[cfg(any(windows, test))]
     Kernel,
 }
 
@@ -58,8 +61,6 @@ pub(crate) enum ReleaseCheck {
 pub(crate) trait Backend: Sized + Send + Sync + fmt::Debug {
     /// The largest value a semaphore can hold (`SemLock.SEM_VALUE_MAX`).
     const SEM_VALUE_MAX: i32;
-    /// `_multiprocessing.flags` as stock CPython reports it on this platform.
-    const FLAGS: &'static [(&'static str, i32)];
     /// How `release()` enforces `maxvalue` here.
     const RELEASE_CHECK: ReleaseCheck;
 
@@ -76,7 +77,7 @@ pub(crate) trait Backend: Sized + Send + Sync + fmt::Debug {
     /// Takes a unit if one is there, without blocking: `Ok(false)` at zero.
     fn try_wait(&self) -> Result<bool>;
 
-    /// Waits for a unit until `deadline` (`None`: no limit). May return [`Waited::NotYet`]
+    /// Waits for a unit until `deadline` (`None`: no limit). May return `Waited::NotYet`
     /// before the deadline; never returns `TimedOut` with `deadline == None`.
     fn wait(&self, deadline: Option<Deadline>) -> Result<Waited>;
 

@@ -91,6 +91,7 @@ impl Deadline {
 
     /// How long before `now` this deadline was made; zero if `now` is earlier (the wall clock
     /// went back).
+    #[cfg(any(target_vendor = "apple", test))]
     pub(crate) fn age_at(self, now: Deadline) -> Duration {
         now.since_epoch.saturating_sub(self.made)
     }

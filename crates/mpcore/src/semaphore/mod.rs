@@ -12,7 +12,8 @@
 //! * `posix.rs`: POSIX named semaphores (Linux, and macOS with its three differences);
 //! * on Linux, `select.rs` over `posix.rs` and `file.rs` (file-backed futex semaphores in a
 //!   private directory, for hosts without a usable `/dev/shm`), chosen per process;
-//! * `windows.rs`: Windows kernel semaphores.
+//! * `windows.rs`: Windows kernel semaphores, and `handoff.rs`, the public API that hands
+//!   them to child processes.
 //!
 //! Portable arithmetic the backends share is in `deadline.rs` (absolute deadlines),
 //! `schedule.rs` (macOS polling schedule, Windows wait slices) and `windows_codes.rs` (what Windows
@@ -20,35 +21,40 @@
 
 mod backend;
 mod deadline;
+mod guard;
 mod net_count;
 mod registry;
+#[cfg(any(target_vendor = "apple", windows, test))]
 mod schedule;
+#[cfg(any(windows, test))]
 mod windows_codes;
 
 #[cfg(unix)]
 mod posix;
-#[cfg(all(unix, not(target_os = "linux")))]
+#[cfg(all(unix, not(file_semaphores)))]
 use posix as imp;
 
 // Linux has a second backend, file-backed semaphores for hosts without a usable `/dev/shm`;
 // `select.rs` chooses between the two per process (`file.rs`, `file_sys.rs`, `private_dir.rs`).
-#[cfg(target_os = "linux")]
+#[cfg(file_semaphores)]
 mod file;
-#[cfg(target_os = "linux")]
+#[cfg(file_semaphores)]
 mod file_sys;
-#[cfg(target_os = "linux")]
+#[cfg(file_semaphores)]
 pub mod private_dir;
-#[cfg(target_os = "linux")]
+#[cfg(file_semaphores)]
 mod select;
-#[cfg(target_os = "linux")]
+#[cfg(file_semaphores)]
 use select as imp;
-#[cfg(target_os = "linux")]
+#[cfg(file_semaphores)]
 pub use select::{semaphore_backend, SemaphoreBackend, BACKEND_VARIABLE};
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
 use windows as imp;
+#[cfg(windows)]
+mod handoff;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -56,6 +62,7 @@ use std::time::Duration;
 
 use backend::{Backend, ReleaseCheck, Waited};
 pub use deadline::Deadline;
+pub use guard::SemLockGuard;
 use imp::RawSemaphore;
 
 use crate::error::{Error, Result};
@@ -64,9 +71,6 @@ use net_count::NetCount;
 /// `SEM_VALUE_MAX` of the platform: the largest value a semaphore can hold (Linux `INT_MAX`,
 /// macOS 32767, Windows `LONG_MAX`).
 pub const SEM_VALUE_MAX: i32 = RawSemaphore::SEM_VALUE_MAX;
-
-/// The feature flags CPython's `_multiprocessing.flags` reports on this platform.
-pub const PLATFORM_FLAGS: &[(&str, i32)] = RawSemaphore::FLAGS;
 
 /// What a [`SemLock`] is: CPython's `RECURSIVE_MUTEX = 0` and `SEMAPHORE = 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,8 +96,12 @@ impl TryFrom<i32> for Kind {
 
 /// A semaphore or lock shared between processes by name, with CPython's semantics.
 ///
-/// Cheap operations never block; [`acquire`](Self::acquire) blocks only when asked to. Dropping a
-/// `SemLock` closes this process's handle and never removes the name: call [`unlink`] for that.
+/// Acquiring comes in the shapes of `lock_api`: [`try_acquire`](Self::try_acquire) never
+/// blocks, [`acquire`](Self::acquire) blocks until it has a unit,
+/// [`acquire_timeout`](Self::acquire_timeout) and [`acquire_until`](Self::acquire_until) give
+/// up at a deadline (an ordinary `Ok(false)`), and [`lock`](Self::lock) returns a guard that
+/// releases on drop. Dropping a `SemLock` closes this process's handle and never removes the
+/// name: call [`unlink`] for that.
 ///
 /// ```
 /// use mpcore::{unlink, Kind, SemLock};
@@ -105,10 +113,15 @@ impl TryFrom<i32> for Kind {
 /// let same = SemLock::open(&name, Kind::Semaphore, 1)?;
 /// unlink(&name)?;
 ///
-/// assert!(lock.acquire(true, None)?);
-/// assert!(!same.acquire(true, Some(Duration::from_millis(10)))?, "held by `lock`");
+/// lock.acquire()?;
+/// assert!(!same.try_acquire()?, "held by `lock`");
+/// assert!(!same.acquire_timeout(Duration::from_millis(10))?, "still held");
 /// lock.release()?;
-/// assert!(same.acquire(false, None)?);
+/// {
+///     let _held = same.lock()?;
+///     assert!(!lock.try_acquire()?);
+/// } // released here
+/// assert!(lock.try_acquire()?);
 /// # Ok::<(), mpcore::Error>(())
 /// ```
 #[derive(Debug)]
@@ -214,38 +227,8 @@ impl SemLock {
         self.count.reset();
     }
 
-    /// Acquires one unit. With `block == false` only a non-blocking attempt is made (and
-    /// `timeout` is ignored); otherwise it waits, at most `timeout` if one is given.
-    ///
-    /// Returns `Ok(false)` when the unit could not be had in time. A signal during the wait gives
-    /// [`Error::Interrupted`]; to retry without stretching the wait, compute a [`Deadline`] once
-    /// and call [`acquire_until`](Self::acquire_until).
-    pub fn acquire(&self, block: bool, timeout: Option<Duration>) -> Result<bool> {
-        self.acquire_until(block, timeout.map(Deadline::after))
-    }
-
-    /// [`acquire`](Self::acquire) with an absolute deadline (`None`: wait as long as it takes).
-    ///
-    /// The steps of a polling (macOS) or sliced (Windows) wait are taken here, one after the
-    /// other; only a real signal ends the call early, with [`Error::Interrupted`].
-    pub fn acquire_until(&self, block: bool, deadline: Option<Deadline>) -> Result<bool> {
-        if self.try_acquire()? {
-            return Ok(true);
-        }
-        if !block {
-            return Ok(false);
-        }
-        loop {
-            match self.sem.wait(deadline)? {
-                Waited::Acquired => return Ok(self.note_acquired()),
-                Waited::TimedOut => return Ok(false),
-                Waited::NotYet => continue,
-            }
-        }
-    }
-
-    /// The non-blocking half of an acquire: a recursive re-acquire by the owner (no system call),
-    /// or one `sem_trywait`. `Ok(false)` if the semaphore is at zero.
+    /// Takes a unit if one is free now, without blocking: `Ok(false)` if the semaphore is at
+    /// zero. The owner of a recursive mutex takes it again without a system call.
     #[inline(always)]
     pub fn try_acquire(&self) -> Result<bool> {
         if self.try_reacquire() {
@@ -257,8 +240,54 @@ impl SemLock {
         Ok(self.note_acquired())
     }
 
-    /// The owner's re-acquire of a recursive mutex it holds, which needs no system call;
-    /// `false` (and nothing done) in every other case.
+    /// Takes a unit, waiting as long as it takes.
+    ///
+    /// A signal does not end the wait: as with std's blocking calls, it goes on. A host that
+    /// must react to signals while it waits (as Python runs its handlers) uses the steps
+    /// instead: [`try_acquire`](Self::try_acquire), then [`wait`](Self::wait).
+    pub fn acquire(&self) -> Result<()> {
+        let acquired = self.acquire_within(None)?;
+        debug_assert!(acquired, "a wait without a deadline ends only with a unit");
+        Ok(())
+    }
+
+    /// Takes a unit, waiting at most `timeout`: `Ok(false)` if none could be had in time.
+    /// Signals do not shorten or stretch the wait (see [`acquire`](Self::acquire)).
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool> {
+        self.acquire_until(Deadline::after(timeout))
+    }
+
+    /// Takes a unit, waiting until `deadline` at the latest: `Ok(false)` if none could be had
+    /// by then. Signals do not end the wait (see [`acquire`](Self::acquire)).
+    pub fn acquire_until(&self, deadline: Deadline) -> Result<bool> {
+        self.acquire_within(Some(deadline))
+    }
+
+    /// Acquires and returns a guard that releases the unit when it is dropped, so that a lock
+    /// is given back however the scope ends: `let _held = lock.lock()?;`.
+    pub fn lock(&self) -> Result<SemLockGuard<'_>> {
+        self.acquire()?;
+        Ok(SemLockGuard::new(self))
+    }
+
+    /// The blocking acquire: one try, then waits that go on after a signal (or after a step
+    /// of a polling or sliced wait), always for the same deadline.
+    fn acquire_within(&self, deadline: Option<Deadline>) -> Result<bool> {
+        if self.try_acquire()? {
+            return Ok(true);
+        }
+        loop {
+            match self.wait(deadline) {
+                Err(Error::Interrupted) => continue,
+                done => return done,
+            }
+        }
+    }
+
+    /// A step of an acquire for hosts that must give up a lock of their own (such as Python's
+    /// GIL) around the wait, or run signal handlers during it: the owner's re-acquire of a
+    /// recursive mutex it holds, which needs no system call; `false` (and nothing done) in
+    /// every other case. [`try_acquire`](Self::try_acquire) begins with it.
     #[inline(always)]
     pub fn try_reacquire(&self) -> bool {
         if self.kind == Kind::RecursiveMutex && self.is_mine() {
@@ -268,9 +297,10 @@ impl SemLock {
         false
     }
 
-    /// The blocking half of an acquire, for callers that call [`try_acquire`](Self::try_acquire)
-    /// first and must give up a lock of their own (such as Python's GIL) around the wait.
-    /// `Ok(true)` once a unit is taken, `Ok(false)` once `deadline` passes.
+    /// A step of an acquire: the wait, for hosts that call [`try_acquire`](Self::try_acquire)
+    /// first and must give up a lock of their own (such as Python's GIL) around the wait, or
+    /// run signal handlers during it. `Ok(true)` once a unit is taken, `Ok(false)` once
+    /// `deadline` passes (`None`: never).
     ///
     /// [`Error::Interrupted`] means "not yet": a signal arrived, or (macOS timed waits, and every
     /// wait on Windows) one step of the wait ended. The caller runs its signal handlers, if it
@@ -287,6 +317,7 @@ impl SemLock {
         match self.sem.wait(deadline)? {
             Waited::Acquired => Ok(self.note_acquired()),
             Waited::TimedOut => Ok(false),
+            #[cfg(any(target_vendor = "apple", windows, test))]
             Waited::NotYet => Err(Error::Interrupted),
         }
     }
@@ -364,11 +395,13 @@ pub fn unlink(name: &str) -> Result<()> {
 #[inline(always)]
 fn post_within<S: Backend>(sem: &S, maxvalue: i32) -> Result<()> {
     match S::RELEASE_CHECK {
+        #[cfg(any(all(unix, not(target_vendor = "apple")), test))]
         ReleaseCheck::Value => {
             if sem.value()? >= maxvalue {
                 return Err(Error::ReleasedTooManyTimes);
             }
         }
+        #[cfg(any(target_vendor = "apple", test))]
         ReleaseCheck::TryWaitIfBinary => {
             // A unit that can be taken means the lock is not held: give it back and refuse.
             if maxvalue == 1 && sem.try_wait()? {
@@ -376,7 +409,12 @@ fn post_within<S: Backend>(sem: &S, maxvalue: i32) -> Result<()> {
                 return Err(Error::ReleasedTooManyTimes);
             }
         }
-        ReleaseCheck::Kernel => {}
+        // The kernel fails the post itself, against the maximum given at creation (which a
+        // rebuilt lock's `maxvalue` need not equal).
+        #[cfg(any(windows, test))]
+        ReleaseCheck::Kernel => {
+            let _ = maxvalue;
+        }
     }
     sem.post()
 }
@@ -425,7 +463,6 @@ mod tests {
 
     impl<const CHECK: u8> Backend for Fake<CHECK> {
         const SEM_VALUE_MAX: i32 = i32::MAX;
-        const FLAGS: &'static [(&'static str, i32)] = &[];
         const RELEASE_CHECK: ReleaseCheck = match CHECK {
             0 => ReleaseCheck::Value,
             1 => ReleaseCheck::TryWaitIfBinary,
@@ -561,7 +598,6 @@ mod tests {
         struct Broken;
         impl Backend for Broken {
             const SEM_VALUE_MAX: i32 = 1;
-            const FLAGS: &'static [(&'static str, i32)] = &[];
             const RELEASE_CHECK: ReleaseCheck = ReleaseCheck::Value;
             fn create(_: &str, _: u32, _: i32) -> Result<Self> {
                 Ok(Broken)

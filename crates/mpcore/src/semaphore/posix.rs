@@ -10,7 +10,7 @@
 //! * there is no `sem_timedwait`: a timed wait polls, one step per call (`schedule.rs`);
 //! * `sem_getvalue` does not work (`HAVE_BROKEN_SEM_GETVALUE`): [`Backend::value`] reports
 //!   `ValueUnavailable` and `release()` checks only `maxvalue == 1`, by try-and-post;
-//! * `SEM_VALUE_MAX` is 32767 and `flags` are stock's macOS ones.
+//! * `SEM_VALUE_MAX` is 32767.
 //!
 //! Names on macOS are limited to 31 bytes (`PSEMNAMLEN`); CPython's are 12 (`/mp-xxxxxxxx`),
 //! and a longer one fails in `sem_open` with `ENAMETOOLONG`, passed on as an OS error.
@@ -31,12 +31,6 @@ use crate::error::{Error, Result};
 const SEM_VALUE_MAX: i32 = i32::MAX;
 #[cfg(target_vendor = "apple")]
 const SEM_VALUE_MAX: i32 = 32767;
-
-/// The `_multiprocessing.flags` CPython reports on this platform.
-#[cfg(not(target_vendor = "apple"))]
-const FLAGS: &[(&str, i32)] = &[("HAVE_SEM_OPEN", 1), ("HAVE_SEM_TIMEDWAIT", 1)];
-#[cfg(target_vendor = "apple")]
-const FLAGS: &[(&str, i32)] = &[("HAVE_SEM_OPEN", 1), ("HAVE_BROKEN_SEM_GETVALUE", 1)];
 
 /// `sem_getvalue` works everywhere but on macOS.
 #[cfg(not(target_vendor = "apple"))]
@@ -136,7 +130,6 @@ fn sleep(delay: std::time::Duration) -> Result<()> {
 
 impl Backend for RawSemaphore {
     const SEM_VALUE_MAX: i32 = SEM_VALUE_MAX;
-    const FLAGS: &'static [(&'static str, i32)] = FLAGS;
     const RELEASE_CHECK: ReleaseCheck = RELEASE_CHECK;
 
     /// `sem_open(name, O_CREAT | O_EXCL, 0600, value)`: a new semaphore that must not exist yet.

@@ -8,26 +8,31 @@
 //!   with the same deadline. The step is not counted anywhere: it is read back from how long ago
 //!   the deadline was made ([`poll_delay`]), so the schedule survives the round trips through
 //!   the caller without any state.
-//! * **Windows** waits in the kernel, but in bounded slices of at most [`SLICE_MS`] so that
+//! * **Windows** waits in the kernel, but in bounded slices of at most `SLICE_MS` so that
 //!   Ctrl-C reaches Python's handlers (see `windows.rs` for why slices and not an event).
+//!
+//! Each part is compiled for its platform, and everywhere for the unit tests.
 
 use std::time::Duration;
 
+#[cfg(any(target_vendor = "apple", test))]
 use super::backend::Waited;
+#[cfg(any(target_vendor = "apple", test))]
 use super::deadline::Deadline;
+#[cfg(any(target_vendor = "apple", test))]
 use crate::error::Result;
 
 /// How much longer each polling sleep is than the one before (stock: 1000 µs).
-#[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
+#[cfg(any(target_vendor = "apple", test))]
 pub(crate) const POLL_GROWTH: Duration = Duration::from_millis(1);
 
 /// The longest polling sleep (stock: 20000 µs).
-#[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
+#[cfg(any(target_vendor = "apple", test))]
 pub(crate) const POLL_MAX: Duration = Duration::from_millis(20);
 
 /// The sleep of polling step `step` (0, 1, 2, ...) with `remaining` left before the deadline:
 /// `step` ms, at most 20 ms, and never beyond the deadline.
-#[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
+#[cfg(any(target_vendor = "apple", test))]
 pub(crate) fn poll_step_delay(step: u32, remaining: Duration) -> Duration {
     POLL_GROWTH
         .saturating_mul(step)
@@ -42,7 +47,7 @@ pub(crate) fn poll_step_delay(step: u32, remaining: Duration) -> Duration {
 /// (the polls themselves, the caller's signal checks) only moves the schedule on a little
 /// sooner, as it does in stock's loop. Past step 20 the sleep no longer grows, so the count
 /// stops there.
-#[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
+#[cfg(any(target_vendor = "apple", test))]
 pub(crate) fn poll_step_at(age: Duration) -> u32 {
     let max_step = (POLL_MAX.as_nanos() / POLL_GROWTH.as_nanos()) as u32;
     let growth = POLL_GROWTH.as_nanos();
@@ -62,7 +67,7 @@ pub(crate) fn poll_step_at(age: Duration) -> u32 {
 
 /// How long a polling wait sleeps before its next poll, `age` after the deadline was made and
 /// with `remaining` left: stock's schedule, read from the clock instead of a counter.
-#[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
+#[cfg(any(target_vendor = "apple", test))]
 pub(crate) fn poll_delay(age: Duration, remaining: Duration) -> Duration {
     poll_step_delay(poll_step_at(age), remaining)
 }
@@ -75,7 +80,7 @@ pub(crate) fn poll_delay(age: Duration, remaining: Duration) -> Duration {
 /// same deadline. A signal during the sleep is the sleep's `Err(Interrupted)`.
 ///
 /// The clock and the sleep are parameters so that tests can drive the step with a fake clock.
-#[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
+#[cfg(any(target_vendor = "apple", test))]
 pub(crate) fn poll_step(
     deadline: Deadline,
     try_wait: impl FnOnce() -> Result<bool>,
@@ -94,13 +99,13 @@ pub(crate) fn poll_step(
     Ok(Waited::NotYet)
 }
 
-#[cfg_attr(not(windows), allow(dead_code))]
+#[cfg(any(windows, test))]
 pub(crate) const SLICE_MS: u32 = 50;
 
 /// A duration in whole milliseconds, rounded as stock Windows rounds a timeout,
 /// `(DWORD)(ms + 0.5)`: half a millisecond or more rounds up. Saturates below `INFINITE`, so
 /// the result never means "forever".
-#[cfg_attr(not(windows), allow(dead_code))]
+#[cfg(any(windows, test))]
 pub(crate) fn round_millis(d: Duration) -> u32 {
     let ms = (d.as_nanos() + 500_000) / 1_000_000;
     u32::try_from(ms).unwrap_or(u32::MAX - 1).min(u32::MAX - 1)
@@ -109,7 +114,7 @@ pub(crate) fn round_millis(d: Duration) -> u32 {
 /// The next kernel wait on Windows: how many milliseconds, and whether that wait runs all the
 /// way to the deadline (so that its timeout means the deadline passed, not just the slice).
 /// `remaining == None` is a wait without deadline: slices forever.
-#[cfg_attr(not(windows), allow(dead_code))]
+#[cfg(any(windows, test))]
 pub(crate) fn win_slice(remaining: Option<Duration>) -> (u32, bool) {
     match remaining.map(round_millis) {
         Some(ms) if ms <= SLICE_MS => (ms, true),

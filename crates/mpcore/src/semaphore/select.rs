@@ -208,7 +208,6 @@ pub(crate) enum RawSemaphore {
 
 impl Backend for RawSemaphore {
     const SEM_VALUE_MAX: i32 = posix::RawSemaphore::SEM_VALUE_MAX;
-    const FLAGS: &'static [(&'static str, i32)] = posix::RawSemaphore::FLAGS;
     const RELEASE_CHECK: ReleaseCheck = ReleaseCheck::Value;
 
     fn create(name: &str, value: u32, maxvalue: i32) -> Result<Self> {

@@ -3,7 +3,7 @@
 //! As in stock CPython, the semaphore is **unnamed** (`CreateSemaphoreW` with a null name): the
 //! name a `SemLock` is given is kept as data only, there is nothing to open by name or to
 //! unlink, and a child gets the semaphore as a handle its parent duplicated into it
-//! ([`SemLock::duplicate_for_child`], then [`SemLock::from_raw_handle`] in the child). The
+//! (`SemLock::duplicate_for_child`, then `SemLock::from_raw_handle` in the child: `handoff.rs`). The
 //! kernel knows the maximum given at creation and refuses a post beyond it
 //! (`ERROR_TOO_MANY_POSTS`), so `release()` needs no check of its own. What the numbers the calls
 //! return mean is decided in `windows_codes.rs`, which Linux tests cover; the calls are documented in
@@ -44,7 +44,7 @@ use windows_sys::Win32::System::Threading::{
 
 use super::backend::{Backend, ReleaseCheck, Waited};
 use super::deadline::Deadline;
-use super::{registry, schedule, windows_codes, Kind, SemLock};
+use super::{schedule, windows_codes};
 use crate::error::{Error, Result};
 
 // The portable mapping in `windows_codes.rs` spells these numbers out so Linux tests can use them;
@@ -83,7 +83,7 @@ impl RawSemaphore {
     ///
     /// `handle` must be an open semaphore handle of this process that the caller owns and
     /// gives up: nothing else may use or close it afterwards.
-    unsafe fn from_raw(handle: usize) -> Result<Self> {
+    pub(super) unsafe fn from_raw(handle: usize) -> Result<Self> {
         let handle = handle as HANDLE;
         if handle.is_null() || handle == INVALID_HANDLE_VALUE {
             return Err(Error::InvalidHandle);
@@ -92,7 +92,7 @@ impl RawSemaphore {
     }
 
     /// `DuplicateHandle` of this semaphore into `process`, same access, not inheritable.
-    fn duplicate_into(&self, process: BorrowedHandle<'_>) -> Result<usize> {
+    pub(super) fn duplicate_into(&self, process: BorrowedHandle<'_>) -> Result<usize> {
         let mut target: HANDLE = ptr::null_mut();
         // SAFETY: GetCurrentProcess returns a pseudo-handle that needs no closing; `self.handle`
         // is open; `process` is a live handle for the duration of the call (borrowed); `target`
@@ -118,8 +118,6 @@ impl RawSemaphore {
 impl Backend for RawSemaphore {
     /// Stock uses `LONG_MAX`, and `LONG` is 32 bits on Windows.
     const SEM_VALUE_MAX: i32 = i32::MAX;
-    /// None of stock's flags is defined on Windows.
-    const FLAGS: &'static [(&'static str, i32)] = &[];
     const RELEASE_CHECK: ReleaseCheck = ReleaseCheck::Kernel;
 
     /// `CreateSemaphoreW(NULL, value, maxvalue, NULL)`: unnamed. As stock, the call counts as
@@ -218,43 +216,5 @@ impl Drop for RawSemaphore {
         // SAFETY: `self.handle` is open and owned, and nothing uses it after drop. An error here
         // has no one to report to.
         unsafe { CloseHandle(self.handle) };
-    }
-}
-
-/// Windows only: how a parent hands a semaphore to a child, and how the child takes it.
-impl SemLock {
-    /// Duplicates this semaphore's handle into another process (`process` needs
-    /// `PROCESS_DUP_HANDLE` access, as a `std::process::Child` handle has), as `multiprocessing`'s
-    /// `duplicate_for_child` does. Returns the handle's value *in that process*, to pass to the
-    /// child (which calls [`from_raw_handle`](Self::from_raw_handle)); it means nothing here.
-    pub fn duplicate_for_child(&self, process: BorrowedHandle<'_>) -> Result<usize> {
-        self.sem.duplicate_into(process)
-    }
-
-    /// A new `SemLock`, with fresh bookkeeping, on a semaphore handle: how a child rebuilds a
-    /// lock its parent duplicated into it (stock's `_rebuild` on Windows, where the name is
-    /// kept as data only and the handle is always used).
-    ///
-    /// A handle of a semaphore this process already has open through a `SemLock` is shared
-    /// with it, as [`from_handle`](Self::from_handle) does; any other handle is taken over and
-    /// closed when the last `SemLock` on it is dropped.
-    ///
-    /// # Safety
-    ///
-    /// Unless it is the handle of a live `SemLock` of this process, `handle` must be an open
-    /// semaphore handle that the caller owns and gives up (typically one a parent duplicated
-    /// into this process for exactly this purpose): nothing else may use or close it later.
-    pub unsafe fn from_raw_handle(
-        handle: usize,
-        kind: Kind,
-        maxvalue: i32,
-        name: Option<&str>,
-    ) -> Result<Self> {
-        let sem = match registry::lookup(handle) {
-            Some(sem) => sem,
-            // SAFETY: the caller owns `handle` and gives it up (this function's contract).
-            None => registry::register(unsafe { RawSemaphore::from_raw(handle) }?),
-        };
-        Ok(Self::with(sem, kind, maxvalue, name.map(str::to_owned)))
     }
 }

@@ -1,5 +1,6 @@
-//! Shared by the tests that run stock CPython peers: finding the pyenv interpreters, running a
-//! peer script with a bounded wait for each line it prints, the payloads both sides check.
+//! Shared by the tests that run stock CPython peers (the `cpython_*.rs` files): finding the pyenv
+//! interpreters, running a peer script (`tests/python/`) with a bounded wait for each line it
+//! prints, the payloads both sides check.
 
 #![allow(dead_code)] // each test binary uses its own part
 

@@ -1,6 +1,9 @@
 //! Our `Listener` and `connect` against real stock CPython 3.11 (legacy handshake) and 3.13
 //! (modern handshake) peers, over AF_INET and AF_UNIX, in both directions: payloads of every
 //! interesting size arrive intact both ways, and a wrong authkey fails on both sides at once.
+//!
+//! Needs stock CPython 3.11 and 3.13 from pyenv (fails, never skips, without them), as every
+//! `cpython_*.rs` test does: `cargo test -p mpcore --test 'cpython_*'` runs them alone.
 
 #![cfg(unix)]
 
