@@ -11,7 +11,7 @@ PKG    := build/pkg
 
 export MPRS_PKG_DIR := $(abspath $(PKG))
 
-.PHONY: demo test test-steps wheel build lint cross-check rust-test rust-bench stubtest py-test cpython-test package-test bench clean
+.PHONY: demo test test-steps wheel build lint cross-check windows-test rust-test rust-bench stubtest py-test cpython-test package-test bench clean
 
 demo: build
 	$(PY) -m multiprocessing_rs demo
@@ -22,7 +22,7 @@ demo: build
 test:
 	scripts/no-leftover-semaphores.sh $(MAKE) --no-print-directory test-steps
 
-test-steps: build lint cross-check rust-test stubtest py-test package-test cpython-test
+test-steps: build lint cross-check windows-test rust-test stubtest py-test package-test cpython-test
 
 $(VENV)/.ready: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -30,18 +30,31 @@ $(VENV)/.ready: pyproject.toml Makefile
 	$(PY) -m pip install -q "maturin>=1.9,<2" "ziglang==0.17.1" "pytest>=8" "mypy>=1.10" "ruff==0.17.6"
 	touch $@
 
-# The abi3 wheel, tagged manylinux_2_28 (glibc 2.28, 2018: RHEL 8, Debian 10, Ubuntu 18.10 and
-# later): maturin links it with zig against glibc 2.28's symbols, whatever this machine's glibc,
-# and its compliance check fails the build if a newer symbol slips in. Not 2_17: preadv2 and
-# pwritev2 (the wait-free receive and send) are glibc 2.26. The flags live here, not in
-# pyproject.toml, so that building the sdist on a user's machine needs no zig.
+# The abi3 wheel, tagged manylinux_2_17 (manylinux2014: glibc 2.17, 2012: RHEL/CentOS 7,
+# Amazon Linux 2 and with it AWS Lambda's python3.10 and 3.11, Debian 8, Ubuntu 14.04 and later):
+# maturin links it with zig against glibc 2.17's symbols, whatever this machine's glibc. Its
+# compliance check fails the build on a newer versioned symbol, but a function 2.17 lacks links
+# unversioned and passes it (tests/packaging/test_wheel.py catches those): preadv2 and pwritev2,
+# glibc 2.26, are raw system calls for that reason.
+# The unwinder is the system's libgcc_s.so.1, linked by path as a native build links it, not
+# the copy of LLVM's libunwind that zig would bundle (cargo-zigbuild turns rustc's -lgcc_s into
+# -lunwind). glibc's pthread_exit, which CPython 3.10-3.13 call to end a daemon thread that
+# wakes up during interpreter exit, unwinds that thread with libgcc_s.so.1 through our frames;
+# our personality routine then called the bundled _Unwind_* functions with libgcc's context and
+# the process died of SIGSEGV at exit (a Manager's server in one run in four; see
+# tests/python/test_exit_with_blocked_threads.py). libgcc_s.so.1 is on the manylinux allow-list.
+# The flags live here, not in pyproject.toml, so that building the sdist on a user's machine
+# needs no zig.
 # The bench and demo ship in the wheel: `python -m multiprocessing_rs bench` lets a user measure
 # stock against ours on their own machine before adopting it, the demo shows the override at
 # work, both are stdlib-only and imported only when run (about 20 KB).
+LIBGCC_S = $(shell cc -print-file-name=libgcc_s.so.1 2>/dev/null)
+
 wheel: $(VENV)/.ready
+	@test -f "$(LIBGCC_S)" || { echo "make wheel: no libgcc_s.so.1 (cc -print-file-name=libgcc_s.so.1)" >&2; exit 1; }
 	rm -rf $(DIST)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/maturin build --release --quiet --zig \
-		--compatibility manylinux_2_28 --out $(DIST)
+		--compatibility manylinux_2_17 --out $(DIST) -- -C link-arg=$(LIBGCC_S)
 	$(VENV)/bin/maturin sdist --out $(DIST)
 
 # The wheel `make wheel` built, installed as a user would: into the venv, and unpacked into
@@ -58,9 +71,14 @@ lint: $(VENV)/.ready
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Type-checks both crates for Windows and macOS (installs Debian's rustc-web when missing).
+# Lints both crates for Windows and macOS with clippy (installs Debian's rustc-web when missing).
 cross-check:
 	scripts/cross-check.sh
+
+# Runs mpcore's Windows test binaries under Wine and links the extension into a Windows wheel
+# (installs Wine and mingw-w64 when missing).
+windows-test: $(VENV)/.ready
+	MATURIN=$(abspath $(VENV))/bin/maturin scripts/wine-test.sh
 
 rust-test:
 	cargo test --workspace

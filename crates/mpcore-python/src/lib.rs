@@ -12,8 +12,8 @@
 //! handshake (`Deliverer`, `Answerer`, `create_response`, `verify_response`), which
 //! `multiprocessing_rs._connection` wires into `multiprocessing.connection`.
 //!
-//! Platforms: built and tested on Linux; type-checked for Windows and macOS (x86-64 and arm64)
-//! by `scripts/cross-check.sh`, never run there.
+//! Platforms: built and tested on Linux; linted for Windows and macOS (x86-64 and arm64) by
+//! `scripts/cross-check.sh`, and linked for Windows by `scripts/wine-test.sh`; never run there.
 
 mod args;
 mod auth;

@@ -3,7 +3,8 @@
 //! for socket connections on Windows. Each releases the GIL around its Winsock call, and a
 //! failure is `OSError` from `WSAGetLastError()`, as in stock.
 //!
-//! Compiled for Windows only and type-checked from Linux (`scripts/cross-check.sh`); never run.
+//! Compiled for Windows only: linted from Linux (`scripts/cross-check.sh`) and linked into the
+//! Windows wheel (`scripts/wine-test.sh`); never run, for want of a Windows CPython.
 //! One difference, forced by the abi3-py310 build (the buffer protocol joined the limited API
 //! only in 3.11): `send` takes `bytes` as is and copies any other bytes-like object once.
 

@@ -35,14 +35,15 @@
 //! | platform | semaphores | status |
 //! |---|---|---|
 //! | Linux | POSIX named semaphores (`sem_open`, `sem_timedwait`) | built and **run-tested** |
-//! | macOS (x86-64, arm64) | POSIX named semaphores; timed waits poll (no `sem_timedwait`), no value (`HAVE_BROKEN_SEM_GETVALUE`) | **compile-checked only** |
-//! | Windows (x86-64) | unnamed kernel semaphores (`CreateSemaphoreW`), handed to children as duplicated handles | **compile-checked only** |
+//! | macOS (x86-64, arm64) | POSIX named semaphores; timed waits poll (no `sem_timedwait`), no value (`HAVE_BROKEN_SEM_GETVALUE`) | **compile-checked and linted only** |
+//! | Windows (x86-64) | unnamed kernel semaphores (`CreateSemaphoreW`), handed to children as duplicated handles | **run-tested under Wine** |
 //!
-//! Only Linux is ever run. The macOS and Windows code is type-checked on every CI run
-//! (`scripts/cross-check.sh`), and what those backends compute (the polling schedule, wait
-//! slices, deadline conversion, the meaning of Windows return and error codes, the release
-//! rules without a value or with a kernel maximum) is portable code unit-tested on Linux; the
-//! system calls themselves have never executed there. Behaviour that differs by platform
+//! Every CI run lints the macOS and Windows code with clippy (`scripts/cross-check.sh`) and
+//! runs this crate's tests, Windows-only ones included, under Wine (`scripts/wine-test.sh`).
+//! What the backends compute (the polling schedule, wait slices, deadline conversion, the
+//! meaning of Windows return and error codes, the release rules without a value or with a
+//! kernel maximum) is portable code unit-tested on Linux too; macOS system calls have never
+//! executed. Behaviour that differs by platform
 //! follows that platform's stock CPython (see [`SemLock::release`], [`SemLock::value`],
 //! [`SemLock::wait`] and [`Deadline::from_timeout`]).
 

@@ -105,7 +105,7 @@ mod nowait {
     #[cfg(nowait_io)]
     pub(super) unsafe fn readv(fd: BorrowedFd<'_>, iov: &[libc::iovec]) -> io::Result<usize> {
         // SAFETY: the caller vouches for `iov`, as preadv2 needs it.
-        unsafe { transfer(libc::preadv2, fd, iov) }
+        unsafe { transfer(libc::SYS_preadv2, fd, iov) }
     }
 
     /// `pwritev2(fd, iov, -1, RWF_NOWAIT)`: writes what fits without waiting.
@@ -115,34 +115,47 @@ mod nowait {
     #[cfg(nowait_io)]
     pub(super) unsafe fn writev(fd: BorrowedFd<'_>, iov: &[libc::iovec]) -> io::Result<usize> {
         // SAFETY: the caller vouches for `iov`, as pwritev2 needs it.
-        unsafe { transfer(libc::pwritev2, fd, iov) }
+        unsafe { transfer(libc::SYS_pwritev2, fd, iov) }
     }
 
-    /// `preadv2` or `pwritev2` (same signature) with `RWF_NOWAIT` at the current position,
-    /// unless `RWF_NOWAIT` is known to be missing; "not supported" becomes `WouldBlock`
-    /// (remembered), so that callers go on with a blocking call.
+    /// The system call `preadv2` or `pwritev2` (same arguments) with `RWF_NOWAIT` at the
+    /// current position, unless `RWF_NOWAIT` is known to be missing; "not supported" becomes
+    /// `WouldBlock` (remembered), so that callers go on with a blocking call.
+    ///
+    /// A raw system call rather than glibc's wrappers, which are glibc 2.26: the extension
+    /// needs nothing newer than glibc 2.17 (its wheel is manylinux2014). A kernel without the
+    /// calls (before 4.6) answers `ENOSYS`, as the wrappers would.
     ///
     /// # Safety
     /// `iov` is valid for what `call` does with it, for the duration of the call.
     #[cfg(nowait_io)]
     unsafe fn transfer(
-        call: unsafe extern "C" fn(
-            libc::c_int,
-            *const libc::iovec,
-            libc::c_int,
-            libc::off_t,
-            libc::c_int,
-        ) -> libc::ssize_t,
+        call: libc::c_long,
         fd: BorrowedFd<'_>,
         iov: &[libc::iovec],
     ) -> io::Result<usize> {
         if UNSUPPORTED.load(Ordering::Relaxed) {
             return Err(would_block());
         }
-        let count = iov.len() as libc::c_int;
-        // SAFETY: the caller vouches for `iov`; `fd` is open for the borrow.
-        let rc = unsafe { call(fd.as_raw_fd(), iov.as_ptr(), count, -1, libc::RWF_NOWAIT) };
-        check(rc).map_err(|err| match err.raw_os_error() {
+        let count = iov.len() as libc::c_long;
+        // The kernel takes the offset as two longs, low half then high half; -1 in both is -1
+        // ("the current position") for 64-bit, 32-bit and compat callers alike.
+        let (offset_low, offset_high): (libc::c_long, libc::c_long) = (-1, -1);
+        let flags = libc::c_long::from(libc::RWF_NOWAIT);
+        // SAFETY: the caller vouches for `iov`; `fd` is open for the borrow; every argument is
+        // passed as the long the kernel reads it as.
+        let rc = unsafe {
+            libc::syscall(
+                call,
+                libc::c_long::from(fd.as_raw_fd()),
+                iov.as_ptr(),
+                count,
+                offset_low,
+                offset_high,
+                flags,
+            )
+        };
+        check(rc as isize).map_err(|err| match err.raw_os_error() {
             Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL | libc::ESPIPE) => {
                 UNSUPPORTED.store(true, Ordering::Relaxed);
                 would_block()

@@ -14,7 +14,7 @@
 //!
 //! Names on macOS are limited to 31 bytes (`PSEMNAMLEN`); CPython's are 12 (`/mp-xxxxxxxx`),
 //! and a longer one fails in `sem_open` with `ENAMETOOLONG`, passed on as an OS error.
-//! Only the Linux build is run-tested; the macOS variant is type-checked for
+//! Only the Linux build is run-tested; the macOS variant is linted (clippy) for
 //! `x86_64-apple-darwin` and `aarch64-apple-darwin` by `scripts/cross-check.sh`.
 
 use std::ffi::CString;

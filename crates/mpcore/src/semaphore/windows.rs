@@ -26,7 +26,7 @@
 //!
 //! The cost is one wake-up per 50 ms while a thread is blocked, and up to 50 ms of latency for
 //! Ctrl-C. With a single handle, `WaitForSingleObjectEx` is the `WaitForMultipleObjectsEx`
-//! stock uses minus the event. Only type-checked here (`x86_64-pc-windows-msvc`), never run.
+//! stock uses minus the event. Run under Wine by `scripts/wine-test.sh` (`tests/windows_*.rs`).
 
 use std::io;
 use std::os::windows::io::{AsRawHandle, BorrowedHandle};
