@@ -10,9 +10,10 @@
 
 #![cfg(file_semaphores)]
 
+mod signals;
+
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
-use std::os::unix::thread::JoinHandleExt;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -135,26 +136,6 @@ impl FileCounter {
         std::thread::yield_now();
         self.0.write_all_at(&(value + 1).to_le_bytes(), 0).unwrap();
     }
-}
-
-extern "C" fn note_signal(_: libc::c_int) {}
-
-/// A SIGUSR1 handler installed without `SA_RESTART`, as Python installs its handlers.
-fn install_handler_without_restart() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // SAFETY: a zeroed sigaction is "no flags, empty mask"; the handler does nothing and is
-        // async-signal-safe.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = note_signal as extern "C" fn(libc::c_int) as usize;
-            libc::sigemptyset(&mut action.sa_mask);
-            assert_eq!(
-                libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
-                0
-            );
-        }
-    });
 }
 
 #[test]
@@ -367,7 +348,7 @@ fn releasing_too_many_times_is_refused() {
 #[test]
 fn a_signal_interrupts_a_blocked_wait() {
     let _serial = setup();
-    install_handler_without_restart();
+    signals::install_handler_without_restart();
     let sem =
         Arc::new(SemLock::create(Kind::Semaphore, 0, 1, &unique_name("signal"), true).unwrap());
     for timed in [false, true] {
@@ -384,10 +365,7 @@ fn a_signal_interrupts_a_blocked_wait() {
                 started.elapsed() < Duration::from_secs(10),
                 "the wait was never interrupted"
             );
-            // SAFETY: the thread is not joined yet, so its pthread_t is valid; SIGUSR1 has a
-            // handler.
-            let rc = unsafe { libc::pthread_kill(waiter.as_pthread_t(), libc::SIGUSR1) };
-            assert_eq!(rc, 0);
+            signals::interrupt(&waiter);
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(
