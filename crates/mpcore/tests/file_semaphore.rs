@@ -10,6 +10,7 @@
 
 #![cfg(file_semaphores)]
 
+mod forked;
 mod signals;
 
 use std::fs::{File, OpenOptions};
@@ -20,6 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant, SystemTime};
 
+use forked::Child;
 use mpcore::{
     private_dir, semaphore_backend, unlink, Deadline, Error, Kind, SemLock, SemaphoreBackend,
 };
@@ -70,47 +72,6 @@ fn assert_no_files(name: &str) {
         "left behind in {}",
         test_dir().display()
     );
-}
-
-/// A forked child running `body`, which reports through its exit status (0: every check held).
-struct Forked(libc::pid_t);
-
-impl Forked {
-    fn run(body: impl FnOnce() -> bool) -> Forked {
-        // SAFETY: the child only runs `body` (semaphore calls, file I/O, arithmetic) and then
-        // `_exit`s without unwinding or running the parent's destructors; no other test thread
-        // is inside mpcore at this moment (`setup`'s lock).
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
-        if pid == 0 {
-            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(false);
-            // SAFETY: ends the child at once, as a forked child of a threaded process should.
-            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
-        }
-        Forked(pid)
-    }
-
-    /// Waits for the child; its raw wait status.
-    fn status(self) -> i32 {
-        let mut status = 0;
-        // SAFETY: our own child; `status` is a valid out-pointer.
-        let rc = unsafe { libc::waitpid(self.0, &mut status, 0) };
-        assert_eq!(rc, self.0, "waitpid: {}", std::io::Error::last_os_error());
-        status
-    }
-
-    fn succeeded(self) -> bool {
-        let status = self.status();
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
-    }
-
-    /// `SIGKILL`s the child and reaps it.
-    fn kill(self) {
-        // SAFETY: our own child, not yet reaped, so the pid cannot have been reused.
-        assert_eq!(unsafe { libc::kill(self.0, libc::SIGKILL) }, 0);
-        let status = self.status();
-        assert!(libc::WIFSIGNALED(status) || libc::WIFEXITED(status));
-    }
 }
 
 /// A number in a file: `bump` reads it and writes it back plus one, with a pause in between,
@@ -211,7 +172,7 @@ fn a_forked_child_adopts_the_mapping_by_handle_and_shares_the_count() {
     let _serial = setup();
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("fork"), true).unwrap();
     let handle = lock.handle();
-    let child = Forked::run(|| {
+    let child = Child::spawn(|| {
         let adopted = SemLock::from_handle(handle, Kind::Semaphore, 1).unwrap();
         let took = adopted.try_acquire().unwrap();
         let bogus = matches!(
@@ -245,7 +206,7 @@ fn forked_processes_contending_lose_no_update() {
         }
         true
     };
-    let children: Vec<Forked> = (1..PROCESSES).map(|_| Forked::run(work)).collect();
+    let children: Vec<Child> = (1..PROCESSES).map(|_| Child::spawn(work)).collect();
     assert!(work());
     for child in children {
         assert!(child.succeeded());
@@ -303,7 +264,7 @@ fn a_timed_wait_expires_at_its_wall_clock_deadline() {
     sem.release().unwrap();
     assert!(sem.acquire_until(deadline).unwrap());
     // In a forked child too, with the waiter's registration undone on the way out.
-    let child = Forked::run(|| {
+    let child = Child::spawn(|| {
         let started = Instant::now();
         let acquired = sem.acquire_timeout(Duration::from_millis(150)).unwrap();
         !acquired && started.elapsed() >= Duration::from_millis(140)
@@ -402,9 +363,9 @@ fn processes_killed_mid_operation_leave_the_count_consistent() {
         .unwrap();
         // Holders loop acquire/release (some blocking, as there are more of them than units),
         // and are SIGKILLed at whatever instruction they are at.
-        let holders: Vec<Forked> = (0..HOLDERS)
+        let holders: Vec<Child> = (0..HOLDERS)
             .map(|_| {
-                Forked::run(|| loop {
+                Child::spawn(|| loop {
                     sem.acquire().unwrap();
                     sem.release().unwrap();
                 })
@@ -428,8 +389,8 @@ fn processes_killed_mid_operation_leave_the_count_consistent() {
         assert_eq!(taken, left.max(0));
         // Waiters killed while registered leave a stale waiter count, which costs wake-ups and
         // nothing else: a post still leaves its unit, and a live waiter is still woken.
-        let sleepers: Vec<Forked> = (0..3)
-            .map(|_| Forked::run(|| sem.acquire().is_ok()))
+        let sleepers: Vec<Child> = (0..3)
+            .map(|_| Child::spawn(|| sem.acquire().is_ok()))
             .collect();
         std::thread::sleep(Duration::from_millis(30));
         for sleeper in sleepers {
@@ -438,7 +399,7 @@ fn processes_killed_mid_operation_leave_the_count_consistent() {
         sem.release().unwrap();
         assert_eq!(sem.value().unwrap(), 1);
         assert!(sem.try_acquire().unwrap());
-        let waiter = Forked::run(|| sem.acquire_timeout(Duration::from_secs(20)).unwrap());
+        let waiter = Child::spawn(|| sem.acquire_timeout(Duration::from_secs(20)).unwrap());
         std::thread::sleep(Duration::from_millis(30));
         sem.release().unwrap();
         assert!(
