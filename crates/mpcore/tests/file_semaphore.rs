@@ -65,6 +65,15 @@ fn files_of(name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Unlinks `name` when dropped, if it is still there: a test that fails half-way leaves nothing.
+struct RemoveOnDrop<'a>(&'a str);
+
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = unlink(self.0);
+    }
+}
+
 fn assert_no_files(name: &str) {
     assert_eq!(
         files_of(name),
@@ -104,6 +113,7 @@ fn the_forced_backend_is_the_file_one_in_a_private_directory() {
     let _serial = setup();
     assert_eq!(semaphore_backend().unwrap(), SemaphoreBackend::File);
     let name = unique_name("private");
+    let _remove = RemoveOnDrop(&name);
     let sem = SemLock::create(Kind::Semaphore, 3, 5, &name, false).unwrap();
     assert_eq!(private_dir::path(), test_dir());
     let dir = std::fs::symlink_metadata(test_dir()).unwrap();
@@ -123,6 +133,7 @@ fn the_forced_backend_is_the_file_one_in_a_private_directory() {
 fn names_open_unlink_and_collide_as_posix_ones_do() {
     let _serial = setup();
     let name = unique_name("names");
+    let _remove = RemoveOnDrop(&name);
     let first = SemLock::create(Kind::Semaphore, 1, 1, &name, false).unwrap();
     assert_eq!(first.name(), Some(name.as_str()));
     match SemLock::create(Kind::Semaphore, 1, 1, &name, false) {
@@ -463,6 +474,7 @@ fn child_process_entry() {
 fn an_execd_process_opens_the_semaphore_by_name() {
     let _serial = setup();
     let name = unique_name("exec");
+    let _remove = RemoveOnDrop(&name);
     let sem = SemLock::create(Kind::Semaphore, 0, i32::MAX, &name, false).unwrap();
     let waiter = {
         let name = name.clone();
