@@ -8,6 +8,8 @@ fn main() {
         // `preadv2`/`pwritev2` with `RWF_NOWAIT`: reads and writes that take only what is ready,
         // without waiting or touching the descriptor's flags.
         nowait_io: { target_os = "linux" },
+        // `fcntl(F_GETPIPE_SZ / F_SETPIPE_SZ)`: pipes whose kernel buffer can be resized.
+        resizable_pipes: { target_os = "linux" },
         // `madvise(MADV_HUGEPAGE)`: huge pages for large anonymous buffers.
         huge_pages: { target_os = "linux" },
         // `pipe2` and `accept4` create descriptors close-on-exec in the same call; elsewhere

@@ -32,6 +32,7 @@ def main(argv=None):
     bench = sub.add_parser("bench", help="stock vs Rust, side by side, in one run")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bench.add_argument("--quick", action="store_true", help="fewer rounds (for smoke tests)")
+    bench.add_argument("--only", metavar="TEXT", help="only the rows whose name contains TEXT")
     sub.add_parser(
         "semaphores",
         help="list this user's /mp-* semaphores and who has them open; --clean removes leaked ones",
@@ -46,7 +47,7 @@ def main(argv=None):
     if args.command == "bench":
         from .bench import main as bench_main
 
-        return bench_main(json_output=args.json, quick=args.quick)
+        return bench_main(json_output=args.json, quick=args.quick, only=args.only)
     return 2
 
 

@@ -29,12 +29,19 @@ def serve(iterations):
 
 
 class FileBackendLock:
-    """A child process holding a file-backed ``Lock``; :meth:`round` times one round in it."""
+    """A child process holding a file-backed ``Lock``, started at the first :meth:`round`
+    (so a bench run whose ``--only`` leaves the row out starts none); :meth:`round` times one
+    round in it."""
 
     def __init__(self, iterations):
+        self._iterations = int(iterations)
+        self._proc = None
+        self._dir = None
+
+    def _start(self):
         self._dir = tempfile.mkdtemp(prefix="mprs-bench-")
         env = dict(os.environ, MPRS_SEMAPHORES="file", MPRS_SEMAPHORE_DIR=os.path.join(self._dir, "private"))
-        code = f"from multiprocessing_rs._bench_file_backend import serve; serve({int(iterations)})"
+        code = f"from multiprocessing_rs._bench_file_backend import serve; serve({self._iterations})"
         self._proc = subprocess.Popen(
             [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
         )
@@ -45,16 +52,19 @@ class FileBackendLock:
             raise RuntimeError(f"the file-backend bench child runs on {backend or 'nothing'!r} semaphores")
 
     def round(self):
+        if self._proc is None:
+            self._start()
         self._proc.stdin.write("\n")
         self._proc.stdin.flush()
         return float(self._proc.stdout.readline())
 
     def close(self):
-        if self._proc.poll() is None:
+        if self._proc is not None and self._proc.poll() is None:
             self._proc.stdin.close()
             try:
                 self._proc.wait(10)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)

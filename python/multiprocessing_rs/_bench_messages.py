@@ -5,6 +5,8 @@ Each measurement runs between this process and a forked child over a ``socketpai
 carrying our transport (``_connection``), so both live in one process and alternate rounds.
 """
 
+import contextlib
+import mmap
 import os
 import socket
 import struct
@@ -12,6 +14,7 @@ import time
 from multiprocessing import connection as stdlib_connection
 
 from . import _connection
+from ._bench_workloads import fill
 
 
 class RustConnection(stdlib_connection.Connection):
@@ -41,15 +44,50 @@ def _peak_rss_kib():
     return 0
 
 
-def _in_child(body):
-    """Forks a child that runs ``body()``, sends back one float, and exits. Returns
-    ``(pid, read_result)``, where ``read_result()`` waits for the float and reaps the child."""
+#: Where the two processes of a latency row run: (parent, child) as indexes into the CPUs this
+#: process may use. Left to the scheduler, each round lands one way or the other, and on a
+#: virtual machine a hand-over between processes costs several times more across two vCPUs
+#: (the idle one has to be woken up) than on one: paired rounds that landed differently gave
+#: ratios from 0.3x to 2.6x. Pinned, every round of a row measures the same thing.
+PLACEMENTS = {"one CPU": (0, 0), "two CPUs": (0, 1)}
+
+
+def placements():
+    """The placements this machine offers: two CPUs only where there are two to use."""
+    if not hasattr(os, "sched_setaffinity"):
+        return []
+    count = len(os.sched_getaffinity(0))
+    return [name for name, cpus in PLACEMENTS.items() if max(cpus) < count]
+
+
+@contextlib.contextmanager
+def _placed(placement):
+    """Pins this process as ``placement`` says while the block runs; yields the CPU for the
+    child (``None``: no placement)."""
+    if placement is None:
+        yield None
+        return
+    allowed = os.sched_getaffinity(0)
+    cpus = sorted(allowed)
+    parent, child = (cpus[i] for i in PLACEMENTS[placement])
+    os.sched_setaffinity(0, {parent})
+    try:
+        yield child
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+def _in_child(body, cpu=None):
+    """Forks a child that runs ``body()`` (on ``cpu``, if given), sends back one float, and
+    exits. Returns ``read_result()``, which waits for the float and reaps the child."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         status = 1
         try:
             os.close(read_end)
+            if cpu is not None:
+                os.sched_setaffinity(0, {cpu})
             os.write(write_end, struct.pack("d", float(body())))
             status = 0
         finally:
@@ -98,33 +136,42 @@ def one_way(label, size, count):
     return elapsed, growth
 
 
-def raw_one_way(size, count):
-    """The same stream of bytes without framing or Connection: what the socket pair itself
-    carries. Small pieces are ``os.write``/``os.read`` calls (the fewest a Python program can
-    make per message); large ones are read into one reused buffer (``recv_into``), the
-    kernel's copy alone."""
+def raw_one_way(size, count, fresh=False):
+    """The same messages without ``Connection``: what the socket pair itself carries, the
+    floor of a framed transfer. The sender writes each 4-byte header and payload at once; the
+    receiver makes the two reads a framed message costs it (the header, then the payload:
+    reading ahead is not allowed on a shared descriptor), with bare ``os.read`` for small
+    messages and, for large ones, ``recv_into`` one reused buffer (the kernel's copy alone) or,
+    with ``fresh``, a new anonymous mapping per message (the copy plus the page faults and
+    zeroing of memory never touched before, which a new ``bytes`` object costs)."""
     ours, theirs = socket.socketpair()
-    total = size * count
 
     def receive():
         ours.close()
-        left = total
         if size < 64 * 1024:
             fd = theirs.detach()
-            while left:
-                left -= len(os.read(fd, min(size, left)))
+            for _ in range(count):
+                os.read(fd, 4)
+                os.read(fd, size)
             return 0.0
-        view = memoryview(bytearray(min(size, 1 << 20)))
-        while left:
-            left -= theirs.recv_into(view, min(len(view), left))
+        reused = memoryview(bytearray(size))
+        for _ in range(count):
+            fill(memoryview(bytearray(4)), theirs.recv_into)
+            fill(memoryview(mmap.mmap(-1, size)) if fresh else reused, theirs.recv_into)
         return 0.0
 
     result = _in_child(receive)
     theirs.close()
     fd = ours.detach()
+    header = struct.pack("!i", size)
+    message = header + b"x" * size if size < 64 * 1024 else None
     payload = b"x" * size
     start = time.perf_counter()
     for _ in range(count):
+        if message is not None:
+            os.write(fd, message)
+            continue
+        os.write(fd, header)
         view = memoryview(payload)
         while view:
             view = view[os.write(fd, view) :]
@@ -134,7 +181,7 @@ def raw_one_way(size, count):
     return elapsed
 
 
-def round_trips(label, size, count):
+def round_trips(label, size, count, placement=None):
     """``count`` round trips of a ``size``-byte message echoed by a child; returns seconds."""
     cls = CONNECTIONS[label]
     ours, theirs = socket.socketpair()
@@ -146,47 +193,53 @@ def round_trips(label, size, count):
             conn.send_bytes(conn.recv_bytes())
         return 0.0
 
-    result = _in_child(echo)
-    theirs.close()
-    conn = cls(ours.detach())
-    payload = b"x" * size
-    start = time.perf_counter()
-    for _ in range(count):
-        conn.send_bytes(payload)
-        conn.recv_bytes()
-    elapsed = time.perf_counter() - start
-    result()
+    with _placed(placement) as cpu:
+        result = _in_child(echo, cpu)
+        theirs.close()
+        conn = cls(ours.detach())
+        payload = b"x" * size
+        start = time.perf_counter()
+        for _ in range(count):
+            conn.send_bytes(payload)
+            conn.recv_bytes()
+        elapsed = time.perf_counter() - start
+        result()
     conn.close()
     return elapsed
 
 
-def raw_round_trips(size, count):
-    """``count`` echoes of ``size`` bytes with bare ``os.write``/``os.read``: the socket pair's
-    own round trip, which is mostly the time the kernel takes to wake each side up."""
+def raw_round_trips(size, count, placement=None):
+    """``count`` echoes of ``size``-byte messages with bare ``os.write``/``os.read``, each side
+    reading a message as a framed receiver must (its 4-byte header, then its payload): the
+    socket pair's own round trip, mostly the time the kernel takes to wake each side up."""
     ours, theirs = socket.socketpair()
+    message = struct.pack("!i", size) + b"x" * size
 
     def echo():
         ours.close()
         fd = theirs.detach()
         for _ in range(count):
-            os.write(fd, os.read(fd, size))
+            os.read(fd, 4)
+            os.read(fd, size)
+            os.write(fd, message)
         return 0.0
 
-    result = _in_child(echo)
-    theirs.close()
-    fd = ours.detach()
-    payload = b"x" * size
-    start = time.perf_counter()
-    for _ in range(count):
-        os.write(fd, payload)
-        os.read(fd, size)
-    elapsed = time.perf_counter() - start
-    result()
+    with _placed(placement) as cpu:
+        result = _in_child(echo, cpu)
+        theirs.close()
+        fd = ours.detach()
+        start = time.perf_counter()
+        for _ in range(count):
+            os.write(fd, message)
+            os.read(fd, 4)
+            os.read(fd, size)
+        elapsed = time.perf_counter() - start
+        result()
     os.close(fd)
     return elapsed
 
 
-def handshakes(label, count):
+def handshakes(label, count, placement=None):
     """``count`` mutual authentications (each side challenges the other, as ``Listener`` and
     ``Client`` do) with a child; returns seconds."""
     cls = CONNECTIONS[label]
@@ -202,14 +255,15 @@ def handshakes(label, count):
             deliver(conn, key)
         return 0.0
 
-    result = _in_child(client)
-    theirs.close()
-    conn = cls(ours.detach())
-    start = time.perf_counter()
-    for _ in range(count):
-        deliver(conn, key)
-        answer(conn, key)
-    elapsed = time.perf_counter() - start
-    result()
+    with _placed(placement) as cpu:
+        result = _in_child(client, cpu)
+        theirs.close()
+        conn = cls(ours.detach())
+        start = time.perf_counter()
+        for _ in range(count):
+            deliver(conn, key)
+            answer(conn, key)
+        elapsed = time.perf_counter() - start
+        result()
     conn.close()
     return elapsed

@@ -50,8 +50,12 @@ def _patch_transport(Connection, ForkingPickler):
     native_send, native_recv = _native.send_bytes, _native.recv_bytes
     native_recv_into, native_poll = _native.recv_bytes_into, _native.poll
     BadMessageLength = _native.BadMessageLength
-    dumps, loads = ForkingPickler.dumps, ForkingPickler.loads
+    loads = ForkingPickler.loads
     from multiprocessing import BufferTooShort
+
+    from ._pickling import ReusedPickler
+
+    dumps = ReusedPickler(ForkingPickler).dumps
 
     def send_bytes(self, buf, offset=0, size=None):
         """Send the bytes data from a bytes-like object"""

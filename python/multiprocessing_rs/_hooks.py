@@ -10,13 +10,14 @@ imported (or at once if they already were):
   handshake run in Rust (see ``_connection``).
 * ``multiprocessing.heap``: shared ctypes' arenas skip a ``/dev/shm`` that cannot take a file
   (see ``_heap``).
+* ``multiprocessing.queues``: ``Queue`` and ``SimpleQueue`` pickle their items with a
+  reused pickler (see ``_pickling``).
 
 They are patched from an import hook rather than from our ``_multiprocessing``, because not
 every program imports it before using them (on 3.13+, ``multiprocessing.connection`` no longer
 imports ``_multiprocessing`` on POSIX).
 """
 
-import importlib.abc
 import importlib.machinery
 import sys
 
@@ -43,10 +44,18 @@ def _patch_heap(module):
     _heap.patch(module)
 
 
+def _patch_queues(module):
+    from ._pickling import QueuePickling
+
+    if hasattr(module, "_ForkingPickler"):
+        module._ForkingPickler = QueuePickling(module._ForkingPickler)
+
+
 PATCHES = {
     "multiprocessing.process": _patch_process,
     "multiprocessing.connection": _patch_connection,
     "multiprocessing.heap": _patch_heap,
+    "multiprocessing.queues": _patch_queues,
 }
 
 
@@ -57,7 +66,13 @@ def _apply(name, module):
         module.__multiprocessing_rs_patched__ = True
 
 
-class _PatchAfterExec(importlib.abc.Loader):
+# The import system asks finders and loaders only for these methods, so neither class derives
+# from importlib.abc's: importing that module in every process with the override (it pulls in
+# importlib.resources, pathlib, typing, urllib: about 30 modules and 4 MB) made each process
+# start slower than stock's, and each fork copy more.
+
+
+class _PatchAfterExec:
     """Wraps a module's real loader and patches the module once it has executed."""
 
     def __init__(self, loader, name):
@@ -72,7 +87,7 @@ class _PatchAfterExec(importlib.abc.Loader):
         _apply(self._name, module)
 
 
-class PatchingFinder(importlib.abc.MetaPathFinder):
+class PatchingFinder:
     """Finds the modules in ``PATCHES`` with the normal finders and wraps their loaders."""
 
     def find_spec(self, fullname, path, target=None):

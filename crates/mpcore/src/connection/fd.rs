@@ -217,6 +217,43 @@ pub(super) fn write_two(
     check(rc)
 }
 
+/// Grows the kernel buffer of `fd` to hold `wanted` bytes if `fd` is a pipe (Linux): a pipe
+/// holds 64 KiB by default, so a 1 MiB message crosses it in 16 hand-overs between writer and
+/// reader, each a sleep and a wake-up. Never beyond `/proc/sys/fs/pipe-max-size` (1 MiB by
+/// default), which keeps unprivileged users under `pipe-user-pages-soft` (past it the kernel
+/// gives all of the user's new pipes a minimal buffer); never shrinks. Best effort: on a socket
+/// (`F_GETPIPE_SZ` fails) nothing happens, and a refusal (`EPERM` past the user's limit) leaves
+/// the buffer as it was, which carries the same bytes, only in more steps.
+#[cfg(resizable_pipes)]
+pub(super) fn grow_pipe(fd: BorrowedFd<'_>, wanted: usize) {
+    // SAFETY: F_GETPIPE_SZ takes no argument and `fd` is open for the borrow.
+    let current = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    let target = wanted.min(pipe_max_size());
+    if current < 0 || current as usize >= target {
+        return;
+    }
+    // SAFETY: F_SETPIPE_SZ takes one int argument (`target` is at most pipe-max-size, an int)
+    // and `fd` is open for the borrow; its only effect is the size of the pipe's buffer.
+    unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, target as libc::c_int) };
+}
+
+#[cfg(not(resizable_pipes))]
+pub(super) fn grow_pipe(_fd: BorrowedFd<'_>, _wanted: usize) {}
+
+/// `/proc/sys/fs/pipe-max-size`, read once: the largest pipe buffer an unprivileged process may
+/// ask for (1 MiB if the file cannot be read).
+#[cfg(resizable_pipes)]
+fn pipe_max_size() -> usize {
+    static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .filter(|&max: &usize| max <= libc::c_int::MAX as usize)
+            .unwrap_or(1 << 20)
+    })
+}
+
 /// `madvise(MADV_HUGEPAGE)` (Linux) on the 2 MiB-aligned middle of `buf`, so that the kernel
 /// backs the pages a large receive faults in with huge pages: 32 faults for 64 MiB instead of
 /// 16,384. Memory is still committed only as it is written, one 2 MiB page at a time. Advice

@@ -12,6 +12,11 @@ use super::fd::{self, Wait};
 use super::frame::{coalesce_with_header, Header};
 use crate::error::{Error, Result};
 
+/// Payloads longer than this make the sender grow a pipe's buffer to the frame's size (up to
+/// the system's limit, see `fd::grow_pipe`): a pipe holds 64 KiB by default, and smaller
+/// messages gain nothing from more (only pipes that carry large messages take the memory).
+const GROW_PIPE_ABOVE: usize = 64 * 1024;
+
 /// How far the sending of one message has got. Keep it across calls while
 /// [`SendState::send`] fails with a resumable error ([`Error::is_resumable`]).
 #[derive(Debug, Default)]
@@ -69,11 +74,17 @@ impl SendState {
                 frame
             }
             // Nothing of an earlier frame went out: any payload may take its place.
-            _ => self.frame.insert(Frame {
-                header: Header::for_payload(payload.len() as u64),
-                payload_len: payload.len(),
-                written: 0,
-            }),
+            _ => {
+                let header = Header::for_payload(payload.len() as u64);
+                if payload.len() > GROW_PIPE_ABOVE {
+                    fd::grow_pipe(fd, header.as_bytes().len() + payload.len());
+                }
+                self.frame.insert(Frame {
+                    header,
+                    payload_len: payload.len(),
+                    written: 0,
+                })
+            }
         };
         let result = frame.write_rest(fd, payload, wait);
         match &result {
