@@ -15,6 +15,7 @@ export MPRS_PKG_DIR := $(abspath $(PKG))
 
 demo: build
 	$(PY) -m multiprocessing_rs demo
+	$(PY) tests/demo_on_hosts.py
 	$(PY) -m multiprocessing_rs bench
 
 # Every test, in one run that fails if it leaves a named semaphore behind in /dev/shm.

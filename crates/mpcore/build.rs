@@ -17,5 +17,8 @@ fn main() {
         cloexec_at_creation: { any(target_os = "linux", target_os = "android", target_os = "freebsd") },
         // AF_UNIX sockets in the abstract namespace (names that start with a NUL byte).
         abstract_sockets: { any(target_os = "linux", target_os = "android") },
+        // Futexes on a shared file mapping: the file-backed semaphores, for hosts where
+        // `sem_open` cannot work (no usable `/dev/shm`), beside the POSIX ones.
+        file_semaphores: { target_os = "linux" },
     }
 }

@@ -1,4 +1,4 @@
-"""Command line: ``python -m multiprocessing_rs {run,demo,bench} ...``."""
+"""Command line: ``python -m multiprocessing_rs {run,demo,bench,semaphores} ...``."""
 
 import argparse
 import sys
@@ -13,6 +13,10 @@ def main(argv=None):
         if not argv[1:] or argv[1:] == ["-m"]:
             sys.exit("usage: python -m multiprocessing_rs run [-m MODULE | SCRIPT] [ARGS...]")
         return run_program(argv[1:])
+    if argv[:1] == ["semaphores"]:
+        from .semaphores import main as semaphores_main
+
+        return semaphores_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m multiprocessing_rs",
         description="CPython's _multiprocessing rebuilt in Rust.",
@@ -29,6 +33,11 @@ def main(argv=None):
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bench.add_argument("--quick", action="store_true", help="fewer rounds (for smoke tests)")
     bench.add_argument("--only", metavar="TEXT", help="only the rows whose name contains TEXT")
+    sub.add_parser(
+        "semaphores",
+        help="list this user's /mp-* semaphores and who has them open; --clean removes leaked ones",
+        add_help=False,
+    )
     args = parser.parse_args(argv)
 
     if args.command == "demo":

@@ -1,6 +1,6 @@
 """Patches applied to the stdlib ``multiprocessing`` modules when the override is on.
 
-``_multiprocessing`` itself is replaced by import path (see ``_override/``). Two other pieces
+``_multiprocessing`` itself is replaced by import path (see ``_override/``). Other pieces
 live in pure-Python stdlib modules and are patched in place, right after those modules are first
 imported (or at once if they already were):
 
@@ -8,6 +8,8 @@ imported (or at once if they already were):
   authkey is re-wrapped in it.
 * ``multiprocessing.connection``: ``Connection``'s byte transport and the authentication
   handshake run in Rust (see ``_connection``).
+* ``multiprocessing.heap``: shared ctypes' arenas skip a ``/dev/shm`` that cannot take a file
+  (see ``_heap``).
 * ``multiprocessing.queues``: ``Queue`` and ``SimpleQueue`` pickle their items with a
   reused pickler (see ``_pickling``).
 
@@ -40,6 +42,12 @@ def _patch_connection(module):
     _connection.patch(module)
 
 
+def _patch_heap(module):
+    from . import _heap
+
+    _heap.patch(module)
+
+
 def _patch_queues(module):
     from . import _stdlib_shape
     from ._pickling import QueuePickling
@@ -60,6 +68,7 @@ def _patch_queues(module):
 PATCHES = {
     "multiprocessing.process": _patch_process,
     "multiprocessing.connection": _patch_connection,
+    "multiprocessing.heap": _patch_heap,
     "multiprocessing.queues": _patch_queues,
 }
 

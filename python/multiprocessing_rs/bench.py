@@ -72,6 +72,31 @@ def lock_cases(modules, quick):
     ]
 
 
+def file_backend_cases(modules, quick):
+    """The Lock row with ours on file-backed semaphores (in a child process forced to them, see
+    ``_bench_file_backend``); the reference column is ours on POSIX semaphores."""
+    from ._bench_file_backend import FileBackendLock
+
+    iterations, rounds = (10_000, 11) if quick else (50_000, 61)
+    file_lock = FileBackendLock(iterations)
+    posix_lock = modules["ours"].SemLock(1, 1, 1, f"/mprs-bench-{os.getpid()}-posix-reference", True)
+    stock_lock = modules["stock"].SemLock(1, 1, 1, f"/mprs-bench-{os.getpid()}-stock-file-row", True)
+    stock_round = _acquire_release_loop(stock_lock.acquire, stock_lock.release, iterations)
+    measure = {"stock": stock_round, "ours": file_lock.round}
+    reference = _acquire_release_loop(posix_lock.acquire, posix_lock.release, iterations)
+    return [
+        Case(
+            "file-backend Lock acquire+release",
+            "ns",
+            True,
+            lambda label: measure[label](),
+            reference,
+            rounds=rounds,
+            goal=1.0,
+        )
+    ]
+
+
 def message_cases(quick):
     from . import _bench_messages as m
 
@@ -254,6 +279,8 @@ REFERENCE_NOTES = [
     "[method] rows: each round a fresh interpreter per side (ours with the override in every child),",
     "timed inside the program with its pool, manager or child already started; Pipe(duplex=False)",
     "rows from the first send to the child holding the last message.",
+    "file-backend row: ours on file-backed semaphores (a child process forced to them); its",
+    "reference is ours on POSIX semaphores.",
 ]
 
 
@@ -264,6 +291,8 @@ def main(json_output=False, quick=False, only=None):
     modules = {"stock": load_stock_module(), "ours": ours}
     rounds = 3 if quick else 7
     cases = lock_cases(modules, quick) + message_cases(quick) + workload_cases(Case, quick)
+    if sys.platform == "linux":
+        cases[3:3] = file_backend_cases(modules, quick)
     if only:
         cases = [case for case in cases if only in case.name]
     results = run_cases(cases, ["stock", "ours"], rounds)

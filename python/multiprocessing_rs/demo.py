@@ -27,6 +27,16 @@ def module_in_use():
     return "rust" if getattr(module, "__multiprocessing_rs__", False) else "stock"
 
 
+def semaphores_in_use():
+    """Where this process's semaphores live, in words."""
+    native = getattr(importlib.import_module("_multiprocessing"), "_native", None)
+    if not hasattr(native, "semaphore_backend"):
+        return "POSIX named semaphores"
+    if native.semaphore_backend() == "file":
+        return f"file-backed futex semaphores in {native.private_directory()} (no usable /dev/shm)"
+    return "POSIX named semaphores in /dev/shm"
+
+
 def _digest_chain(seed):
     """A little CPU work for the pool: 20,000 rounds of SHA-256."""
     value = str(seed).encode()
@@ -128,6 +138,7 @@ def main():
     print("multiprocessing-rs demo: plain multiprocessing code, running on the Rust _multiprocessing")
     print(f"  python {sys.version.split()[0]}, _multiprocessing from {_multiprocessing.__file__}")
     print(f"  (override directory {OVERRIDE_DIR} is first on PYTHONPATH for every child)")
+    print(f"  semaphores: {semaphores_in_use()}")
     print()
     failures = 0
     for method in multiprocessing.get_all_start_methods():

@@ -7,11 +7,26 @@ both results side by side. A run passes when ours has no failure or error, ran t
 as stock, and skipped none that stock ran.
 
     python tests/cpython/run.py [--versions 3.11,3.13] [--all-methods] [--jobs N]
-                                [--no-stock] [-k PATTERN]...
+                                [--hosts normal,ro-shm,no-shm] [--no-stock] [-k PATTERN]...
 
 Default selection (what ``make test`` runs): CPython 3.11 and 3.13 (the two handshake dialects)
 with fork, spawn and forkserver; 3.10 and 3.12 with fork. 3.11 and 3.13 must be installed;
 3.10 and 3.12 run when present.
+
+Hosts: besides this machine as it is (``normal``), 3.11 and 3.13 with every start method also
+run on simulated hosts where stock multiprocessing cannot work (``tests/hostshape.py``, root
+only): ``ro-shm`` (read-only ``/dev/shm``) and ``no-shm`` (no ``/dev/shm``). There ours must pass
+on its own, with file-backed semaphores: no failure, the same tests as stock ran on the normal
+host, none skipped that stock ran there. Stock's run on the same simulated host is printed
+beside it (it does not get far: that is the problem being solved). The suite's own helpers
+start interpreters with ``-E``, ``-I`` or ``-S``, which ``PYTHONPATH`` does not reach; since no
+stock interpreter can work on such a host, ours is installed into the interpreter there, in
+that run's namespace only (``hostshape.py``'s ``install``). ``--hosts`` picks hosts (given
+explicitly, simulated ones apply to every selected version and start method).
+
+Every run gets a private directory of its own for file-backed semaphores
+(``MPRS_SEMAPHORE_DIR``): what a run leaves there is reported and removed, as what it leaves
+in ``/dev/shm``.
 
 The suite's tests are timing-sensitive, and these machines are small and shared: a test that
 fails is run once more on its own, as CPython's own CI does (``regrtest --rerun``). A test that
@@ -34,6 +49,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent))
+import hostshape  # noqa: E402
+
 from interpreters import find_interpreters  # noqa: E402
 
 DRIVER = HERE / "run_suite.py"
@@ -43,6 +60,8 @@ METHODS = ("fork", "spawn", "forkserver")
 #: The versions run with every start method by default.
 ALL_METHODS_VERSIONS = ("3.11", "3.13")
 REQUIRED_VERSIONS = ("3.11", "3.13")
+#: Hosts: this machine as it is, and the simulated ones without a usable /dev/shm.
+HOSTS = ("normal", *hostshape.PROBLEM_SHAPES)
 #: One run of the suite takes one to two minutes; anything past this is a hang.
 RUN_TIMEOUT = 1200
 #: The suite's own timeouts, scaled as ``python -m test --timeout`` would (see run_suite.py):
@@ -51,12 +70,14 @@ SUITE_TIMEOUT = 60
 
 
 class Run:
-    """One run of the suite: an interpreter, a start method, a side (``ours`` or ``stock``)."""
+    """One run of the suite: an interpreter, a start method, a side (``ours`` or ``stock``), a
+    host (``normal``, or a simulated one)."""
 
-    def __init__(self, version, python, method, side, patterns, only=()):
+    def __init__(self, version, python, method, side, patterns, only=(), host="normal"):
         self.version, self.python, self.method, self.side = version, python, method, side
-        self.patterns, self.only = list(patterns), list(only)
-        tag = f"{version}-{method}-{side}" + ("-rerun" if only else "")
+        self.patterns, self.only, self.host = list(patterns), list(only), host
+        on = "" if host == "normal" else f"-{host}"
+        tag = f"{version}-{method}-{side}{on}" + ("-rerun" if only else "")
         self.log = LOG_DIR / f"{tag}.log"
         self.interval = [float("inf"), None]
         self.out = LOG_DIR / f"{tag}.json"
@@ -78,13 +99,21 @@ class Run:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in [str(PKG_DIR), env.get("PYTHONPATH")] if p)
         env.pop("MPRS_CPYTHON_START_METHOD", None)
+        env.pop("MPRS_SEMAPHORES", None)
+        private = tempfile.mkdtemp(prefix=f"mprs-cpython-private-{self.version}-{self.method}-")
+        env["MPRS_SEMAPHORE_DIR"] = private
         self.out.unlink(missing_ok=True)
         scratch = tempfile.mkdtemp(prefix=f"mprs-cpython-{self.version}-{self.method}-")
         started = time.monotonic()
         self.interval = [time.time(), None]
+        command = self.command()
+        if self.host != "normal":
+            install = (self.python, PKG_DIR) if self.side == "ours" else None
+            command, extra = hostshape.command(self.host, command, install)
+            env.update(extra)
         with open(self.log, "w") as log:
             proc = subprocess.Popen(
-                self.command(),
+                command,
                 cwd=scratch,
                 env=env,
                 stdout=log,
@@ -99,18 +128,22 @@ class Run:
                 problem = f"no result after {RUN_TIMEOUT} s: killed"
             strays = _stop_session(proc.pid)
         shutil.rmtree(scratch, ignore_errors=True)
+        private_left = sorted(os.listdir(private))
+        shutil.rmtree(private, ignore_errors=True)
         try:
             report = json.loads(self.out.read_text())
         except (OSError, ValueError):
             report = {"module": None, "tests": {}, "crashed": problem or f"exit status {proc.returncode}, no report"}
+        report["private_left"] = private_left
         self.interval[1] = time.time()
         report["wall"] = round(time.monotonic() - started, 1)
         report["strays"] = strays
         # The suite itself sometimes leaves a semaphore behind: remove what this run left,
-        # and keep the record (which test it appeared after) for the summary.
-        for name in report.get("semaphores_left", {}):
+        # and keep the record (which test it appeared after) for the summary. (On a simulated
+        # host the /dev/shm it saw is gone with its namespace, and the private directory too.)
+        for path in report.get("semaphores_left", {}):
             try:
-                os.unlink(os.path.join("/dev/shm", name))
+                os.unlink(path)
             except OSError:
                 pass
         if problem:
@@ -154,6 +187,14 @@ def outcomes(report, *kinds):
     return {test for test, seen in report["tests"].items() if seen["outcome"] in kinds}
 
 
+def hosts_of(args, version):
+    """The hosts ``version`` runs on: every one asked for, the simulated ones by default only
+    for the versions run with every start method."""
+    if args.hosts:
+        return args.hosts.split(",")
+    return [h for h in HOSTS if h == "normal" or version in ALL_METHODS_VERSIONS]
+
+
 def selection(args, interpreters):
     """The (version, python, method) triples to run."""
     missing = [v for v in REQUIRED_VERSIONS if v not in interpreters]
@@ -177,6 +218,10 @@ def verdict(ours, stock, rerun):
         problems.append(f"ours crashed: {ours['crashed']}")
     if ours.get("module") != "ours":
         problems.append(f"the run under the override imported {ours.get('module')!r} _multiprocessing")
+    if ours.get("module_skipped"):
+        problems.append(f"ours skipped the whole suite: {ours['module_skipped']}")
+    if ours.get("host", "normal") != "normal" and ours.get("backend") != "file":
+        problems.append(f"on a simulated host, ours used {ours.get('backend')!r} semaphores, not files")
     failed = outcomes(ours, "failure", "error", "unexpected_success")
     flaky = {t for t in failed if rerun and rerun["tests"].get(t, {}).get("outcome") == "success"}
     problems += [f"FAILED: {test}" for test in sorted(failed - flaky)]
@@ -197,6 +242,8 @@ def verdict(ours, stock, rerun):
 def describe(report):
     if report is None:
         return "-"
+    if report.get("module_skipped"):
+        return f"module skipped: {report['module_skipped'][:70]}"
     if not report["tests"]:
         return "no result"
     count = len(report["tests"])
@@ -210,6 +257,7 @@ def main():
     parser.add_argument("--versions", help="comma-separated, e.g. 3.11,3.13 (default: all found)")
     parser.add_argument("--all-methods", action="store_true", help="fork, spawn and forkserver everywhere")
     parser.add_argument("--no-stock", action="store_true", help="skip the stock runs (no skip comparison)")
+    parser.add_argument("--hosts", help=f"comma-separated, of {','.join(HOSTS)} (default: all, see above)")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MPRS_CPYTHON_JOBS", "3")))
     parser.add_argument("-k", dest="patterns", action="append", default=[], help="only tests matching")
     args = parser.parse_args()
@@ -217,7 +265,20 @@ def main():
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     triples = selection(args, find_interpreters())
     sides = ("ours",) if args.no_stock else ("ours", "stock")
-    runs = [Run(v, py, m, side, args.patterns) for v, py, m in triples for side in sides]
+    unknown = {h for v, _, _ in triples for h in hosts_of(args, v)} - set(HOSTS)
+    if unknown:
+        sys.exit(f"cpython-test: unknown host(s) {sorted(unknown)}: one of {', '.join(HOSTS)}")
+    runs = []
+    for v, py, m in triples:
+        hosts = hosts_of(args, v)
+        for host in hosts:
+            runs += [Run(v, py, m, side, args.patterns, host=host) for side in sides]
+        if "normal" not in hosts and not args.no_stock:
+            runs.append(Run(v, py, m, "stock", args.patterns))  # what the simulated hosts are held to
+    if any(r.host != "normal" for r in runs):
+        why_not = hostshape.available()
+        if why_not:
+            sys.exit(f"cpython-test: {why_not}; run with --hosts normal to leave the simulated hosts out")
     print(
         f"cpython-test: {len(runs)} runs of CPython's multiprocessing suite, {args.jobs} at a time "
         f"(logs in {LOG_DIR.relative_to(REPO)})",
@@ -229,47 +290,62 @@ def main():
 
     def execute(run):
         report = run.execute()
-        print(f"  {run.version} {run.method:<10} {run.side:<5}: {describe(report)}", flush=True)
+        report["host"] = run.host
+        on = "" if run.host == "normal" else f" on {run.host}"
+        print(f"  {run.version} {run.method:<10} {run.side:<5}{on}: {describe(report)}", flush=True)
         return report
 
     # Longest first (spawn and forkserver start an interpreter per process), ours before stock.
     order = sorted(runs, key=lambda r: (r.method == "fork", r.side != "ours"))
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for run, report in zip(order, pool.map(execute, order)):
-            reports[(run.version, run.method, run.side)] = report
+            reports[(run.version, run.method, run.side, run.host)] = report
 
-    # Failures get one more chance each, alone, on the side where they failed.
+    # Failures get one more chance each, alone, on the side and host where they failed.
     reruns = {}
-    for (version, method, side), report in reports.items():
+    for (version, method, side, host), report in reports.items():
         failed = sorted(outcomes(report, "failure", "error", "unexpected_success"))
         if failed and side == "ours":
             python = next(py for v, py, m in triples if v == version)
-            print(f"cpython-test: rerunning {len(failed)} failed test(s) of {version} {method} alone", flush=True)
-            reruns[(version, method)] = Run(version, python, method, side, [], failed).execute()
+            on = "" if host == "normal" else f" on {host}"
+            print(f"cpython-test: rerunning {len(failed)} failed test(s) of {version} {method}{on} alone", flush=True)
+            reruns[(version, method, host)] = Run(version, python, method, side, [], failed, host=host).execute()
 
     print()
-    print("| CPython | start method | ours | stock | verdict |")
-    print("|---|---|---|---|---|")
+    print("| CPython | start method | host | ours | stock (same host) | verdict |")
+    print("|---|---|---|---|---|---|")
     all_ok = True
     details = []
     for version, _, method in triples:
-        ours = reports[(version, method, "ours")]
-        stock = reports.get((version, method, "stock"))
-        problems, flaky = verdict(ours, stock, reruns.get((version, method)))
-        all_ok &= not problems
-        print(f"| {version} | {method} | {describe(ours)} | {describe(stock)} | {'FAILED' if problems else 'ok'} |")
-        for problem in problems:
-            details.append(f"{version} {method}: {problem}")
-            if problem.startswith("FAILED: "):
-                details.append(ours["tests"][problem[len("FAILED: ") :]]["detail"] or "")
-        for test in flaky:
-            details.append(f"{version} {method}: flaky (failed, then passed on its own): {test}")
-            details.append(ours["tests"][test]["detail"] or "")
+        for host in hosts_of(args, version):
+            ours = reports[(version, method, "ours", host)]
+            stock_here = reports.get((version, method, "stock", host))
+            # Every host is held to what stock runs and skips on this machine as it is.
+            stock = reports.get((version, method, "stock", "normal"))
+            problems, flaky = verdict(ours, stock, reruns.get((version, method, host)))
+            all_ok &= not problems
+            where = f"{version} {method}" + ("" if host == "normal" else f" {host}")
+            print(
+                f"| {version} | {method} | {host} | {describe(ours)} | {describe(stock_here)} "
+                f"| {'FAILED' if problems else 'ok'} |"
+            )
+            for problem in problems:
+                details.append(f"{where}: {problem}")
+                if problem.startswith("FAILED: "):
+                    details.append(ours["tests"][problem[len("FAILED: ") :]]["detail"] or "")
+            for test in flaky:
+                details.append(f"{where}: flaky (failed, then passed on its own): {test}")
+                details.append(ours["tests"][test]["detail"] or "")
     for line in details:
         print(line)
-    for (version, method, side), report in sorted(reports.items()):
-        for name, test in report.get("semaphores_left", {}).items():
-            print(f"{version} {method} {side}: left /dev/shm/{name} (appeared after {test}); removed")
+    for (version, method, side, host), report in sorted(reports.items()):
+        on = "" if host == "normal" else f" {host}"
+        left = report.get("semaphores_left", {})
+        for path, test in left.items():
+            print(f"{version} {method} {side}{on}: left {path} (appeared after {test}); removed")
+        for name in report.get("private_left", []):
+            if not any(path.endswith("/" + name) for path in left):
+                print(f"{version} {method} {side}{on}: left {name} in its private directory; removed")
     # Leftovers with the default prefix cannot name their run: say which runs were going on when
     # each appeared, and remove them (nothing else on a test machine makes them meanwhile).
     for name, made in sorted(default_prefix_semaphores().items()):

@@ -41,6 +41,8 @@ SHIPPED = [
     "multiprocessing_rs/py.typed",
     "multiprocessing_rs/_override/_multiprocessing.py",
     "multiprocessing_rs/_override/sitecustomize.py",
+    "multiprocessing_rs/_override/_posixshmem.py",
+    "multiprocessing_rs/semaphores.py",
     "multiprocessing_rs/bench.py",
     "multiprocessing_rs/demo.py",
 ]

@@ -14,6 +14,7 @@ MICRO_ROWS = [
     "Lock acquire+release",
     "RLock acquire+release",
     "Semaphore acquire+release",
+    "file-backend Lock acquire+release",
     "Pipe one-way 64 B messages",
     "Pipe one-way 4 KiB messages",
     "Pipe one-way 1 MiB messages",
@@ -38,6 +39,7 @@ WORKLOAD_ROWS = [
 
 #: Rows whose reference column is measured (a floor without Connection).
 ROWS_WITH_FLOOR = {
+    "file-backend Lock acquire+release",
     "Pipe one-way 64 B messages",
     "Pipe one-way 4 KiB messages",
     "Pipe one-way 1 MiB messages",

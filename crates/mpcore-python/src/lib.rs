@@ -23,6 +23,8 @@ mod buffer;
 mod connection;
 mod exceptions;
 mod fastcall;
+#[cfg(target_os = "linux")]
+mod named_objects;
 mod semlock;
 #[cfg(windows)]
 mod winsock;
@@ -75,6 +77,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_function(wrap_pyfunction!(connection::recv_bytes_into, m)?)?;
         m.add_function(wrap_pyfunction!(connection::poll, m)?)?;
     }
+    #[cfg(target_os = "linux")]
+    named_objects::add(m)?;
     auth::add(m)?;
     let flags = PyDict::new(py);
     for (name, value) in FLAGS {

@@ -62,6 +62,8 @@ pub use connection::{
     Connection, Listener, RecvInto, RecvState, SendState, READ_CHUNK,
 };
 pub use error::{AuthError, Error, Result};
+#[cfg(file_semaphores)]
+pub use semaphore::{private_dir, semaphore_backend, SemaphoreBackend, BACKEND_VARIABLE};
 pub use semaphore::{unlink, Deadline, Kind, SemLock, SemLockGuard, SEM_VALUE_MAX};
 
 /// The examples of the crate's README, compiled and run with the other doctests.

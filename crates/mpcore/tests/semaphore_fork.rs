@@ -6,11 +6,14 @@
 
 #![cfg(unix)]
 
+mod forked;
+
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use forked::Child;
 use mpcore::{unlink, Error, Kind, SemLock};
 
 static FORK_LOCK: Mutex<()> = Mutex::new(());
@@ -26,33 +29,6 @@ fn unique_name(tag: &str) -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-/// A child process running `body`; its exit status is 0 if `body` returned true.
-struct Child(libc::pid_t);
-
-impl Child {
-    fn spawn(body: impl FnOnce() -> bool) -> Child {
-        // SAFETY: the child only runs `body` (semaphore calls and plain computation) and then
-        // `_exit`s without unwinding or running the parent's destructors.
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
-        if pid == 0 {
-            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(false);
-            // SAFETY: ends the child at once, as a forked child of a threaded process should.
-            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
-        }
-        Child(pid)
-    }
-
-    /// Waits for the child and returns whether all its checks held.
-    fn succeeded(self) -> bool {
-        let mut status = 0;
-        // SAFETY: `self.0` is our own child; `status` is a valid out-pointer.
-        let rc = unsafe { libc::waitpid(self.0, &mut status, 0) };
-        assert_eq!(rc, self.0, "waitpid: {}", std::io::Error::last_os_error());
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
-    }
 }
 
 /// A `u64` in a shared anonymous mapping: the same memory in parent and child.

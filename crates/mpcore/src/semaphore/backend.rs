@@ -11,6 +11,7 @@
 //! | POSIX named semaphores (Linux, other Unix) | `posix.rs` | yes (Linux) |
 //! | the same, macOS variant (`target_vendor = "apple"`) | `posix.rs` | compile-checked and linted only |
 //! | Windows kernel semaphores | `windows.rs` | under Wine (`tests/windows_*.rs`) |
+//! | file-backed futex semaphores (Linux, where `sem_open` cannot work), chosen per process by `select.rs` | `file.rs`, `file_sys.rs`, `private_dir.rs` | yes |
 
 use std::fmt;
 

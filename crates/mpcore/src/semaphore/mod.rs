@@ -10,6 +10,8 @@
 //! platform:
 //!
 //! * `posix.rs`: POSIX named semaphores (Linux, and macOS with its three differences);
+//! * on Linux, `select.rs` over `posix.rs` and `file.rs` (file-backed futex semaphores in a
+//!   private directory, for hosts without a usable `/dev/shm`), chosen per process;
 //! * `windows.rs`: Windows kernel semaphores, and `handoff.rs`, the public API that hands
 //!   them to child processes.
 //!
@@ -29,8 +31,23 @@ mod windows_codes;
 
 #[cfg(unix)]
 mod posix;
-#[cfg(unix)]
+#[cfg(all(unix, not(file_semaphores)))]
 use posix as imp;
+
+// Linux has a second backend, file-backed semaphores for hosts without a usable `/dev/shm`;
+// `select.rs` chooses between the two per process (`file.rs`, `file_sys.rs`, `private_dir.rs`).
+#[cfg(file_semaphores)]
+mod file;
+#[cfg(file_semaphores)]
+mod file_sys;
+#[cfg(file_semaphores)]
+pub mod private_dir;
+#[cfg(file_semaphores)]
+mod select;
+#[cfg(file_semaphores)]
+use select as imp;
+#[cfg(file_semaphores)]
+pub use select::{semaphore_backend, SemaphoreBackend, BACKEND_VARIABLE};
 
 #[cfg(windows)]
 mod windows;
@@ -375,6 +392,7 @@ pub fn unlink(name: &str) -> Result<()> {
 
 /// Posts one unit of a `Kind::Semaphore` unless that would take it above `maxvalue`, by the
 /// platform's rule (see [`ReleaseCheck`]). The check is racy by design, as in CPython.
+#[inline(always)]
 fn post_within<S: Backend>(sem: &S, maxvalue: i32) -> Result<()> {
     match S::RELEASE_CHECK {
         #[cfg(any(all(unix, not(target_vendor = "apple")), test))]

@@ -1,0 +1,51 @@
+//! For the tests that run part of themselves in a forked child: the child runs a closure and
+//! reports through its exit status (0: every check held); the parent waits for it, or kills it.
+//!
+//! Forking a threaded test binary is safe only if no other thread holds a lock the child needs:
+//! the tests that use this take one lock between them, so no other test thread is inside
+//! `mpcore` at the moment of a fork.
+
+#![allow(dead_code)] // each test binary uses its own part
+
+/// A forked child process.
+pub struct Child(libc::pid_t);
+
+impl Child {
+    /// Forks a child that runs `body` and exits with 0 if it returned true (1 if it returned
+    /// false or panicked).
+    pub fn spawn(body: impl FnOnce() -> bool) -> Child {
+        // SAFETY: the child only runs `body` (semaphore calls, file I/O and plain computation)
+        // and then `_exit`s without unwinding or running the parent's destructors.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
+        if pid == 0 {
+            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(false);
+            // SAFETY: ends the child at once, as a forked child of a threaded process should.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        Child(pid)
+    }
+
+    /// Waits for the child; its raw wait status.
+    pub fn status(self) -> i32 {
+        let mut status = 0;
+        // SAFETY: `self.0` is our own child; `status` is a valid out-pointer.
+        let rc = unsafe { libc::waitpid(self.0, &mut status, 0) };
+        assert_eq!(rc, self.0, "waitpid: {}", std::io::Error::last_os_error());
+        status
+    }
+
+    /// Waits for the child and returns whether all its checks held.
+    pub fn succeeded(self) -> bool {
+        let status = self.status();
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+    }
+
+    /// `SIGKILL`s the child, wherever it is, and reaps it.
+    pub fn kill(self) {
+        // SAFETY: our own child, not yet reaped, so the pid cannot have been reused.
+        assert_eq!(unsafe { libc::kill(self.0, libc::SIGKILL) }, 0);
+        let status = self.status();
+        assert!(libc::WIFSIGNALED(status) || libc::WIFEXITED(status));
+    }
+}
