@@ -73,12 +73,13 @@ def _patch_transport(Connection, ForkingPickler):
     }
     native_send, native_recv = _native.send_bytes, _native.recv_bytes
     native_recv_into, native_poll = _native.recv_bytes_into, _native.poll
+    native_recv_reusing = _native.recv_bytes_reusing
     BadMessageLength = _native.BadMessageLength
     loads = ForkingPickler.loads
     from multiprocessing import BufferTooShort
 
     from ._pickling import ReusedPickler
-    from ._reused_buffer import done, receive
+    from ._reused_buffer import loads_lent, thread_buffer
 
     dumps = ReusedPickler(ForkingPickler).dumps
 
@@ -156,11 +157,10 @@ def _patch_transport(Connection, ForkingPickler):
             raise OSError("connection is write-only")
         if type(self) is not Connection:
             return stock["recv"](self)
-        message = receive(handle)
-        try:
+        message = native_recv_reusing(handle, thread_buffer)
+        if type(message) is bytes:
             return loads(message)
-        finally:
-            done(message)
+        return loads_lent(message, loads)
 
     def _poll(self, timeout):
         # Stock waits with poll(2) in whole milliseconds and raises OverflowError for a timeout

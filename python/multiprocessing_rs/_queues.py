@@ -2,15 +2,15 @@
 
 Stock ``get`` receives the next message with ``recv_bytes`` (a new ``bytes``) while holding the
 queue's read lock, and unpickles it after releasing the lock. These do the same, but receive
-with ``_reused_buffer.receive`` (see there for why), for the queues of the usual shape: a
-``Queue`` whose ``_recv_bytes`` is still its reader's own ``recv_bytes``, on a ``Connection``
+with ``_native.recv_bytes_reusing`` (see ``_reused_buffer`` for why), for the queues of the
+usual shape: a ``Queue`` whose ``_recv_bytes`` is still its reader's own ``recv_bytes``, on a ``Connection``
 running our transport (not a subclass), and a ``SimpleQueue`` whose reader is such a
 ``Connection``. Any other queue, a closed one, and ``get`` with a timeout or without blocking
 run the stock ``get``.
 """
 
-from . import _connection
-from ._reused_buffer import done, receive
+from . import _connection, _native
+from ._reused_buffer import give_back, loads_lent, thread_buffer
 
 
 def patch(module):
@@ -21,20 +21,7 @@ def patch(module):
         return  # the stock transport runs: so does the stock get
     Connection = module.connection.Connection
     stock_get, stock_simple_get = module.Queue.get, module.SimpleQueue.get
-
-    def unpickle(message):
-        try:
-            return module._ForkingPickler.loads(message)
-        finally:
-            done(message)
-
-    def receive_from(reader, recv_bytes):
-        """The next message on ``reader``; ``recv_bytes()`` raises stock's error for a closed
-        or write-only one."""
-        handle = reader._handle
-        if handle is None or not reader._readable:
-            return recv_bytes()
-        return receive(handle)
+    recv_reusing = _native.recv_bytes_reusing
 
     def get(self, block=True, timeout=None):
         recv_bytes = self._recv_bytes
@@ -48,21 +35,32 @@ def patch(module):
         ):
             return stock_get(self, block, timeout)
         with self._rlock:
-            message = receive_from(reader, recv_bytes)
+            handle = reader._handle
+            if handle is None or not reader._readable:
+                recv_bytes()  # raises stock's error for a closed or write-only reader
+            message = recv_reusing(handle, thread_buffer)
+        if type(message) is bytes:
+            self._sem.release()
+            return module._ForkingPickler.loads(message)
         try:
             self._sem.release()
         except BaseException:
-            done(message)
+            give_back()
             raise
-        return unpickle(message)
+        return loads_lent(message, module._ForkingPickler.loads)
 
     def simple_get(self):
         reader = self._reader
         if type(reader) is not Connection or Connection.recv_bytes is not ours:
             return stock_simple_get(self)
         with self._rlock:
-            message = receive_from(reader, reader.recv_bytes)
-        return unpickle(message)
+            handle = reader._handle
+            if handle is None or not reader._readable:
+                reader.recv_bytes()  # raises stock's error for a closed or write-only reader
+            message = recv_reusing(handle, thread_buffer)
+        if type(message) is bytes:
+            return module._ForkingPickler.loads(message)
+        return loads_lent(message, module._ForkingPickler.loads)
 
     for cls, function in ((module.Queue, get), (module.SimpleQueue, simple_get)):
         stock = cls.get

@@ -232,9 +232,11 @@ fn receive_fresh(
 const REUSE_LIMIT: usize = 4 << 20;
 
 /// The next message, for a caller that only unpickles it (`Connection.recv`, `Queue.get`): a
-/// payload of more than 64 KiB and at most 4 MiB is read into `buffer` (grown to fit, never
-/// shrunk) and its length returned; any other comes back as a new `bytes`, as from
-/// `recv_bytes`.
+/// payload of more than 64 KiB and at most 4 MiB is read into `thread.buffer` (a `bytearray`,
+/// grown to fit, never shrunk) unless `thread.lent` is true, and its length is returned, with
+/// `thread.lent` set (the caller unpickles it and sets it back); any other message comes back
+/// as a new `bytes`, as from `recv_bytes`. `thread` is the calling thread's
+/// `_reused_buffer._ThreadBuffer`.
 ///
 /// Why: a received message is garbage as soon as it is unpickled, and unpickling copies the
 /// large objects out of it. Two large allocations per message (the message and the copy) are
@@ -246,14 +248,18 @@ const REUSE_LIMIT: usize = 4 << 20;
 pub(crate) fn recv_bytes_reusing(
     py: Python<'_>,
     fd: c_int,
-    buffer: &Bound<'_, PyByteArray>,
+    thread: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
     let fd = borrow_fd(fd)?;
     let mut state = RecvState::new();
     let len = read_header(py, &mut state, fd, None)?.map_err(CoreError)?;
-    if len <= NOWAIT_LIMIT || len > REUSE_LIMIT {
+    if len <= NOWAIT_LIMIT || len > REUSE_LIMIT || thread.getattr("lent")?.is_truthy()? {
         return receive_fresh(py, &mut state, fd, len, None);
     }
+    let buffer = thread.getattr("buffer")?;
+    let Ok(buffer) = buffer.cast::<PyByteArray>() else {
+        return receive_fresh(py, &mut state, fd, len, None);
+    };
     // A buffer that cannot grow (exported elsewhere): this message goes to new memory instead.
     if buffer.len() < len && buffer.resize(len).is_err() {
         return receive_fresh(py, &mut state, fd, len, None);
@@ -267,6 +273,7 @@ pub(crate) fn recv_bytes_reusing(
     // through the latter is an initialised byte.
     let dest = unsafe { &mut *(dest as *mut [u8] as *mut [MaybeUninit<u8>]) };
     receive_payload(py, &mut state, fd, dest)?;
+    thread.setattr("lent", true)?;
     Ok(len.into_pyobject(py)?.into_any().unbind())
 }
 

@@ -129,7 +129,7 @@ def main():
     # Which code ran: under the override, the buffer this thread reused (grown to the largest
     # message it held), and where Queue.get comes from.
     reused = sys.modules.get("multiprocessing_rs._reused_buffer")
-    report["reused buffer size"] = len(reused._state.buffer) if reused else None
+    report["reused buffer size"] = len(reused.thread_buffer.buffer) if reused else None
     report["Queue.get from"] = os.path.basename(multiprocessing.queues.Queue.get.__code__.co_filename)
     print(json.dumps(report))
 
