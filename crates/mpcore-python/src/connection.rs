@@ -272,8 +272,12 @@ pub(crate) fn recv_bytes_reusing(
     // SAFETY: `[u8]` and `[MaybeUninit<u8>]` have the same layout, and every value written
     // through the latter is an initialised byte.
     let dest = unsafe { &mut *(dest as *mut [u8] as *mut [MaybeUninit<u8>]) };
-    receive_payload(py, &mut state, fd, dest)?;
+    // Lent from here: a signal handler that receives on this thread meanwhile must not use it.
     thread.setattr("lent", true)?;
+    if let Err(err) = receive_payload(py, &mut state, fd, dest) {
+        thread.setattr("lent", false)?;
+        return Err(err);
+    }
     Ok(len.into_pyobject(py)?.into_any().unbind())
 }
 
