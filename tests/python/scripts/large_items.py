@@ -10,8 +10,12 @@ Argument: the start method."""
 import json
 import multiprocessing
 import os
+import pickle
+import signal
+import struct
 import sys
 import threading
+import time
 
 PRODUCERS, CONSUMERS, ITEMS = 2, 3, 40
 SIZES = [100, 70_000, 65_536, 300_000, 1 << 20, (3 << 20) + 5, 4 << 20, (4 << 20) + 1]
@@ -103,6 +107,38 @@ def nested(get, put):
     return got_outer == outer[1] and intact(got_inner)
 
 
+def interrupted(ctx):
+    """A 3 MiB message arrives in two parts; between them a signal handler receives a 1 MiB
+    message on another pipe (on the same thread, while the first is being written into the
+    buffer): whether both arrive intact."""
+    outer, inner = make_item(5), make_item(4)
+    reader, writer = ctx.Pipe(duplex=False)
+    other_reader, other_writer = ctx.Pipe(duplex=False)
+    got = {}
+    previous = signal.signal(signal.SIGUSR1, lambda *_: got.setdefault("inner", other_reader.recv()))
+    main_thread = threading.get_ident()
+    message = pickle.dumps(outer)
+    framed = struct.pack("!i", len(message)) + message
+    half = len(framed) // 2
+
+    def send():
+        os.write(writer.fileno(), framed[:half])  # the pipe takes 64 KiB: waits for the reader
+        time.sleep(0.2)  # the receiver is now waiting in the middle of the message
+        signal.pthread_kill(main_thread, signal.SIGUSR1)
+        other_writer.send(inner)
+        time.sleep(0.2)
+        rest = memoryview(framed)[half:]
+        while rest:
+            rest = rest[os.write(writer.fileno(), rest) :]
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    got["outer"] = reader.recv()
+    sender.join()
+    signal.signal(signal.SIGUSR1, previous)
+    return got.get("outer") == outer and intact(got.get("inner", (0, b"")))
+
+
 def main():
     ctx = multiprocessing.get_context(sys.argv[1])
     report = {
@@ -111,6 +147,7 @@ def main():
     }
     reader, writer = ctx.Pipe(duplex=False)
     report["nested recv"] = nested(reader.recv, writer.send)
+    report["recv in a signal handler"] = interrupted(ctx)
     queue = ctx.Queue()
     report["nested Queue.get"] = nested(queue.get, queue.put)
     simple = ctx.SimpleQueue()
