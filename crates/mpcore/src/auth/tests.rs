@@ -32,6 +32,14 @@ fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Asserts that `result` is an error matching `pattern` (the error shown if not).
+macro_rules! assert_fails {
+    ($result:expr, $pattern:pat $(if $guard:expr)?) => {
+        let err = $result.unwrap_err();
+        assert!(matches!(&err, $pattern $(if $guard)?), "{err:?}");
+    };
+}
+
 /// `bytes(range(n))`, the nonce of the vectors.
 fn nonce(n: u8) -> Vec<u8> {
     (0..n).collect()
@@ -239,10 +247,9 @@ fn a_wrong_answer_is_told_failure_on_both_sides() {
         Sends(format!("00000028{}", to_hex(&wrong_mac))),
         Expects(FAILURE_FRAME.into()),
     ];
-    let err = against(&script, deliver(Dialect::default())).unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::DigestReceivedWrong)),
-        "{err:?}"
+    assert_fails!(
+        against(&script, deliver(Dialect::default())),
+        Error::Auth(AuthError::DigestReceivedWrong)
     );
 
     let legacy = [
@@ -250,17 +257,15 @@ fn a_wrong_answer_is_told_failure_on_both_sides() {
         Sends(LEGACY_ANSWER_TO_MODERN.into()),
         Expects(FAILURE_FRAME.into()),
     ];
-    let err = against(&legacy, deliver(Dialect::Legacy)).unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::DigestReceivedWrong)),
-        "{err:?}"
+    assert_fails!(
+        against(&legacy, deliver(Dialect::Legacy)),
+        Error::Auth(AuthError::DigestReceivedWrong)
     );
 
     let refused = answered(&modern_challenge(), MODERN_ANSWER, FAILURE_FRAME);
-    let err = against(&refused, answer).unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::DigestSentRejected)),
-        "{err:?}"
+    assert_fails!(
+        against(&refused, answer),
+        Error::Auth(AuthError::DigestSentRejected)
     );
 }
 
@@ -282,31 +287,30 @@ fn an_oversized_response_is_a_bad_length_not_a_failure() {
         Expects(modern_challenge()),
         Sends(format!("00000101{}", "00".repeat(257))),
     ];
-    let err = against(&script, deliver(Dialect::default())).unwrap_err();
-    assert!(matches!(err, Error::BadMessageLength), "{err:?}");
+    assert_fails!(
+        against(&script, deliver(Dialect::default())),
+        Error::BadMessageLength
+    );
 }
 
 #[test]
 fn the_answerer_checks_the_challenge_first() {
-    let err = against(&[Sends("00000007 68656c6c6f2700".into())], answer).unwrap_err();
-    assert!(
-        matches!(&err, Error::Auth(AuthError::ExpectedChallenge { message }) if message == b"hello'\0"),
-        "{err:?}"
+    assert_fails!(
+        against(&[Sends("00000007 68656c6c6f2700".into())], answer),
+        Error::Auth(AuthError::ExpectedChallenge { message }) if message == b"hello'\0"
     );
     let short = format!("0000001e 234348414c4c454e474523 {}", to_hex(&nonce(19)));
-    let err = against(&[Sends(short)], answer).unwrap_err();
-    assert!(matches!(
-        err,
+    assert_fails!(
+        against(&[Sends(short)], answer),
         Error::Auth(AuthError::ChallengeTooShort { len: 19 })
-    ));
+    );
     let unknown = format!(
         "00000024 234348414c4c454e474523 7b756e6b6e6f776e7d {}",
         to_hex(&nonce(16))
     );
-    let err = against(&[Sends(unknown)], answer).unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::UnsupportedDigest { .. })),
-        "{err:?}"
+    assert_fails!(
+        against(&[Sends(unknown)], answer),
+        Error::Auth(AuthError::UnsupportedDigest { .. })
     );
 }
 
@@ -422,10 +426,9 @@ fn a_legacy_answerer_answers_every_challenge_with_a_bare_md5() {
     let md5 = format!("00000010 {}", to_hex(&Digest::Md5.hmac(KEY, b"abc")));
     let short = "0000000e 234348414c4c454e474523 616263";
     let refused = answered(short, &md5, FAILURE_FRAME);
-    let err = against(&refused, answer_as_3_11).unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::DigestSentRejected)),
-        "{err:?}"
+    assert_fails!(
+        against(&refused, answer_as_3_11),
+        Error::Auth(AuthError::DigestSentRejected)
     );
 }
 
