@@ -20,16 +20,9 @@ fn key() -> AuthKey {
     AuthKey::new(KEY)
 }
 
+/// The bytes of hex digits written in groups (`"00000003 78797a"`).
 fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::decode(s.split_whitespace().collect::<String>()).unwrap()
 }
 
 /// Asserts that `result` is an error matching `pattern` (the error shown if not).
@@ -57,7 +50,7 @@ const FAILURE_FRAME: &str = "00000009 234641494c55524523";
 fn modern_challenge() -> String {
     format!(
         "0000003b 234348414c4c454e474523 7b7368613235367d {}",
-        to_hex(&nonce(40))
+        hex::encode(nonce(40))
     )
 }
 
@@ -94,7 +87,9 @@ fn against<T: Send>(
         });
         for step in script {
             match step {
-                Expects(wire) => assert_eq!(to_hex(&read_frame(&mut peer)), to_hex(&hex(wire))),
+                Expects(wire) => {
+                    assert_eq!(hex::encode(read_frame(&mut peer)), hex::encode(hex(wire)))
+                }
                 Sends(wire) => peer.write_all(&hex(wire)).unwrap(),
             }
         }
@@ -104,7 +99,7 @@ fn against<T: Send>(
         if let Err(err) = peer.read_to_end(&mut rest) {
             assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
         }
-        assert_eq!(to_hex(&rest), "", "nothing beyond the script");
+        assert_eq!(hex::encode(&rest), "", "nothing beyond the script");
         result
     })
 }
@@ -203,7 +198,7 @@ fn modern_deliverer_accepts_every_allowed_digest() {
         let response = hex(&format!("{prefix}{mac}"));
         let script = [
             Expects(modern_challenge()),
-            Sends(format!("{:08x}{}", response.len(), to_hex(&response))),
+            Sends(format!("{:08x}{}", response.len(), hex::encode(&response))),
             Expects(WELCOME_FRAME.into()),
         ];
         against(&script, deliver(Dialect::default())).unwrap_or_else(|e| panic!("{prefix}: {e}"));
@@ -231,7 +226,7 @@ fn answers_name_the_digest_of_the_challenge() {
     for (digest, response) in expected {
         let challenge = challenge_body(Dialect::Modern(digest));
         assert_eq!(
-            to_hex(&create_response(&key(), &challenge).unwrap()),
+            hex::encode(create_response(&key(), &challenge).unwrap()),
             response
         );
         verify_response(&key(), &challenge, &hex(response), Dialect::Modern(digest)).unwrap();
@@ -244,7 +239,7 @@ fn a_wrong_answer_is_told_failure_on_both_sides() {
     let wrong_mac = create_response(&wrong, &challenge_body(Dialect::default())).unwrap();
     let script = [
         Expects(modern_challenge()),
-        Sends(format!("00000028{}", to_hex(&wrong_mac))),
+        Sends(format!("00000028{}", hex::encode(&wrong_mac))),
         Expects(FAILURE_FRAME.into()),
     ];
     assert_fails!(
@@ -299,14 +294,14 @@ fn the_answerer_checks_the_challenge_first() {
         against(&[Sends("00000007 68656c6c6f2700".into())], answer),
         Error::Auth(AuthError::ExpectedChallenge { message }) if message == b"hello'\0"
     );
-    let short = format!("0000001e 234348414c4c454e474523 {}", to_hex(&nonce(19)));
+    let short = format!("0000001e 234348414c4c454e474523 {}", hex::encode(nonce(19)));
     assert_fails!(
         against(&[Sends(short)], answer),
         Error::Auth(AuthError::ChallengeTooShort { len: 19 })
     );
     let unknown = format!(
         "00000024 234348414c4c454e474523 7b756e6b6e6f776e7d {}",
-        to_hex(&nonce(16))
+        hex::encode(nonce(16))
     );
     assert_fails!(
         against(&[Sends(unknown)], answer),
@@ -423,7 +418,7 @@ fn a_legacy_answerer_answers_every_challenge_with_a_bare_md5() {
     let modern = welcomed(&modern_challenge(), LEGACY_ANSWER_TO_MODERN);
     against(&modern, answer_as_3_11).unwrap();
     // It has no length rule: a short challenge is answered too (and then rejected).
-    let md5 = format!("00000010 {}", to_hex(&Digest::Md5.hmac(KEY, b"abc")));
+    let md5 = format!("00000010 {}", hex::encode(Digest::Md5.hmac(KEY, b"abc")));
     let short = "0000000e 234348414c4c454e474523 616263";
     let refused = answered(short, &md5, FAILURE_FRAME);
     assert_fails!(
@@ -456,22 +451,22 @@ fn the_state_machines_meet_without_any_io() {
 fn the_state_machines_produce_the_vectors() {
     let modern = deliverer(Dialect::default());
     assert_eq!(
-        to_hex(modern.challenge()),
-        to_hex(&hex(&modern_challenge())[4..])
+        hex::encode(modern.challenge()),
+        hex::encode(&hex(&modern_challenge())[4..])
     );
     let answer = Answerer::new(key(), Dialect::default())
         .respond(modern.challenge())
         .unwrap();
-    assert_eq!(to_hex(&answer), to_hex(&hex(MODERN_ANSWER)[4..]));
+    assert_eq!(hex::encode(&answer), hex::encode(&hex(MODERN_ANSWER)[4..]));
     let legacy = deliverer(Dialect::Legacy);
     assert_eq!(
-        to_hex(legacy.challenge()),
-        to_hex(&hex(LEGACY_CHALLENGE)[4..])
+        hex::encode(legacy.challenge()),
+        hex::encode(&hex(LEGACY_CHALLENGE)[4..])
     );
     let answer = Answerer::new(key(), Dialect::Legacy)
         .respond(legacy.challenge())
         .unwrap();
-    assert_eq!(to_hex(&answer), to_hex(&hex(LEGACY_ANSWER)[4..]));
+    assert_eq!(hex::encode(&answer), hex::encode(&hex(LEGACY_ANSWER)[4..]));
 }
 
 #[test]
