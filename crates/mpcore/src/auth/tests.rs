@@ -128,33 +128,30 @@ fn answer_as_3_11(conn: &Connection) -> Result<()> {
 
 #[test]
 fn legacy_deliverer_matches_cpython_3_11() {
-    let script = [
-        Expects(LEGACY_CHALLENGE.into()),
-        Sends(LEGACY_ANSWER.into()),
-        Expects(WELCOME_FRAME.into()),
-    ];
+    let script = delivered(LEGACY_CHALLENGE, LEGACY_ANSWER, WELCOME_FRAME);
     against(&script, deliver(Dialect::Legacy)).unwrap();
 }
 
 #[test]
 fn modern_deliverer_matches_cpython_3_13() {
-    let script = [
-        Expects(modern_challenge()),
-        Sends(MODERN_ANSWER.into()),
-        Expects(WELCOME_FRAME.into()),
-    ];
+    let script = delivered(&modern_challenge(), MODERN_ANSWER, WELCOME_FRAME);
     against(&script, deliver(Dialect::default())).unwrap();
 }
 
 #[test]
 fn modern_deliverer_welcomes_a_legacy_answerer() {
     // A 3.11 client MACs the whole `{sha256}`+nonce with MD5 and sends the bare 16 bytes.
-    let script = [
-        Expects(modern_challenge()),
-        Sends(LEGACY_ANSWER_TO_MODERN.into()),
-        Expects(WELCOME_FRAME.into()),
-    ];
+    let script = delivered(&modern_challenge(), LEGACY_ANSWER_TO_MODERN, WELCOME_FRAME);
     against(&script, deliver(Dialect::default())).unwrap();
+}
+
+/// The peer's side of a delivery: it expects `challenge`, answers `answer`, expects `verdict`.
+fn delivered(challenge: &str, answer: &str, verdict: &str) -> [Peer; 3] {
+    [
+        Expects(challenge.into()),
+        Sends(answer.into()),
+        Expects(verdict.into()),
+    ]
 }
 
 /// The peer's side of an answer: it challenges, expects `answer`, and sends `verdict`.
@@ -196,11 +193,11 @@ fn modern_deliverer_accepts_every_allowed_digest() {
     ];
     for (prefix, mac) in answers {
         let response = hex(&format!("{prefix}{mac}"));
-        let script = [
-            Expects(modern_challenge()),
-            Sends(format!("{:08x}{}", response.len(), hex::encode(&response))),
-            Expects(WELCOME_FRAME.into()),
-        ];
+        let script = delivered(
+            &modern_challenge(),
+            &format!("{:08x}{}", response.len(), hex::encode(&response)),
+            WELCOME_FRAME,
+        );
         against(&script, deliver(Dialect::default())).unwrap_or_else(|e| panic!("{prefix}: {e}"));
     }
 }
@@ -237,21 +234,17 @@ fn answers_name_the_digest_of_the_challenge() {
 fn a_wrong_answer_is_told_failure_on_both_sides() {
     let wrong = AuthKey::new(b"not the key".to_vec());
     let wrong_mac = create_response(&wrong, &challenge_body(Dialect::default())).unwrap();
-    let script = [
-        Expects(modern_challenge()),
-        Sends(format!("00000028{}", hex::encode(&wrong_mac))),
-        Expects(FAILURE_FRAME.into()),
-    ];
+    let script = delivered(
+        &modern_challenge(),
+        &format!("00000028{}", hex::encode(&wrong_mac)),
+        FAILURE_FRAME,
+    );
     assert_fails!(
         against(&script, deliver(Dialect::default())),
         Error::Auth(AuthError::DigestReceivedWrong)
     );
 
-    let legacy = [
-        Expects(LEGACY_CHALLENGE.into()),
-        Sends(LEGACY_ANSWER_TO_MODERN.into()),
-        Expects(FAILURE_FRAME.into()),
-    ];
+    let legacy = delivered(LEGACY_CHALLENGE, LEGACY_ANSWER_TO_MODERN, FAILURE_FRAME);
     assert_fails!(
         against(&legacy, deliver(Dialect::Legacy)),
         Error::Auth(AuthError::DigestReceivedWrong)
