@@ -51,7 +51,7 @@ for label, expr in [
     ("none", "None"),
     ("bool", "True"),
     ("index", "Index(1)"),
-    ("index_raises", "Boom()"),
+    ("index_raises", "Raises()"),
     ("2", "2"),
     ("minus1", "-1"),
     ("2**31", "2**31"),
@@ -132,7 +132,7 @@ for label, expr in [
     ("list", "[0]"),
     ("2**100", "2**100"),
     ("index0", "Index(0)"),
-    ("raises", "Boom()"),
+    ("raises", "Raises()"),
 ]:
     case(f"new.unlink={label}", f"s = SemLock(1, 1, 1, N(), {expr}); R = [s.name is None, info(s)]")
 case("new.order.kind_before_value", "SemLock('x', 'y', 1, N(), True)")
@@ -178,7 +178,7 @@ for label, expr in [
     ("True", "True"),
     ("False", "False"),
     ("index0", "Index(0)"),
-    ("raises", "Boom()"),
+    ("raises", "Raises()"),
 ]:
     case(f"acquire.block={label}", f"s = mk(1, 0); R = [blocks(s, {expr}), info(s)]")
 for label, expr in [
@@ -186,7 +186,7 @@ for label, expr in [
     ("bytes", "b'1'"),
     ("list", "[]"),
     ("complex", "1j"),
-    ("raises", "Boom()"),
+    ("raises", "Raises()"),
 ]:
     case(f"acquire.timeout={label}", f"s = mk(); R = [E(lambda: s.acquire(timeout={expr})), info(s)]")
     case(f"acquire.nonblocking_timeout={label}", f"s = mk(); R = [E(lambda: s.acquire(False, {expr})), info(s)]")
@@ -431,7 +431,7 @@ for label, expr in [
     ("-2**31-1", "-2**31-1"),
     ("2**63", "2**63"),
     ("-2**63-1", "-2**63-1"),
-    ("index_raises", "Boom()"),
+    ("index_raises", "Raises()"),
 ]:
     case(
         f"rebuild.kind={label}",
