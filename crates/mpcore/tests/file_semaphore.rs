@@ -209,19 +209,7 @@ fn forked_processes_contending_lose_no_update() {
     let counter = FileCounter::new();
     const PROCESSES: u64 = 4;
     const ROUNDS: u64 = 400;
-    let work = || {
-        for _ in 0..ROUNDS {
-            lock.acquire().unwrap();
-            counter.bump();
-            lock.release().unwrap();
-        }
-        true
-    };
-    let children: Vec<Child> = (1..PROCESSES).map(|_| Child::spawn(work)).collect();
-    assert!(work());
-    for child in children {
-        assert!(child.succeeded());
-    }
+    assert!(forked::contend(&lock, PROCESSES, ROUNDS, || counter.bump()));
     assert_eq!(
         counter.get(),
         PROCESSES * ROUNDS,

@@ -81,17 +81,7 @@ fn two_processes_exclude_each_other() {
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("mutex"), true).unwrap();
     let counter = SharedCounter::new();
     const ROUNDS: u64 = 300;
-    let work = || {
-        for _ in 0..ROUNDS {
-            lock.acquire().unwrap();
-            counter.racy_increment();
-            lock.release().unwrap();
-        }
-        true
-    };
-    let child = Child::spawn(work);
-    work();
-    assert!(child.succeeded());
+    assert!(forked::contend(&lock, 2, ROUNDS, || counter.racy_increment()));
     assert_eq!(
         counter.get(),
         2 * ROUNDS,

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+use mpcore::SemLock;
+
 /// A forked child process.
 pub struct Child(libc::pid_t);
 
@@ -48,4 +50,22 @@ impl Child {
         let status = self.status();
         assert!(libc::WIFSIGNALED(status) || libc::WIFEXITED(status));
     }
+}
+
+/// `rounds` times: takes `lock`, runs `critical`, releases `lock`; in this process and in
+/// `processes - 1` forked children at the same time. True if every process did all its rounds.
+pub fn contend(lock: &SemLock, processes: u64, rounds: u64, critical: impl Fn()) -> bool {
+    let work = || {
+        for _ in 0..rounds {
+            lock.acquire().unwrap();
+            critical();
+            lock.release().unwrap();
+        }
+        true
+    };
+    let children: Vec<Child> = (1..processes).map(|_| Child::spawn(work)).collect();
+    let here = work();
+    // Every child is waited for, whatever the others did.
+    let succeeded: Vec<bool> = children.into_iter().map(Child::succeeded).collect();
+    here && succeeded.into_iter().all(|ok| ok)
 }
