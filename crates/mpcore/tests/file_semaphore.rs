@@ -74,6 +74,12 @@ impl Drop for RemoveOnDrop<'_> {
     }
 }
 
+/// Unlinks `name` and checks that no file of it is left.
+fn unlink_leaving_nothing(name: &str) {
+    unlink(name).unwrap();
+    assert_no_files(name);
+}
+
 fn assert_no_files(name: &str) {
     assert_eq!(
         files_of(name),
@@ -125,8 +131,7 @@ fn the_forced_backend_is_the_file_one_in_a_private_directory() {
     // Not a POSIX semaphore: nothing of that name in /dev/shm.
     assert!(!PathBuf::from(format!("/dev/shm/sem.{}", &name[1..])).exists());
     assert_eq!(sem.value().unwrap(), 3);
-    unlink(&name).unwrap();
-    assert_no_files(&name);
+    unlink_leaving_nothing(&name);
 }
 
 #[test]
@@ -147,8 +152,7 @@ fn names_open_unlink_and_collide_as_posix_ones_do() {
     first.release().unwrap();
     assert_eq!(same.value().unwrap(), 1);
     assert!(!same.is_zero().unwrap());
-    unlink(&name).unwrap();
-    assert_no_files(&name);
+    unlink_leaving_nothing(&name);
     for gone in [
         SemLock::open(&name, Kind::Semaphore, 1).err(),
         unlink(&name).err(),
@@ -479,8 +483,7 @@ fn an_execd_process_opens_the_semaphore_by_name() {
         &[("MPRS_SEMAPHORES", "posix")]
     ));
     assert_eq!(sem.value().unwrap(), 3);
-    unlink(&name).unwrap();
-    assert_no_files(&name);
+    unlink_leaving_nothing(&name);
 }
 
 #[test]
