@@ -17,8 +17,7 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Once};
+use std::sync::{Arc, MutexGuard, Once};
 use std::time::{Duration, Instant, SystemTime};
 
 use forked::Child;
@@ -31,8 +30,6 @@ fn test_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mpcore-file-semaphores")
 }
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
 /// Forces the file backend and the test directory (once, before any semaphore call), and
 /// serialises the tests.
 fn setup() -> MutexGuard<'static, ()> {
@@ -41,16 +38,11 @@ fn setup() -> MutexGuard<'static, ()> {
         std::env::set_var("MPRS_SEMAPHORES", "file");
         std::env::set_var("MPRS_SEMAPHORE_DIR", test_dir());
     });
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+    forked::serial()
 }
 
 fn unique_name(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "/mpf-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    forked::unique_name("/mpf", tag)
 }
 
 /// The files in the test directory that belong to `name`, or to this process's temporary names.

@@ -9,26 +9,13 @@
 mod forked;
 
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use forked::Child;
+use forked::{serial, Child};
 use mpcore::{unlink, Error, Kind, SemLock};
 
-static FORK_LOCK: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    FORK_LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn unique_name(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "/mpcore-test-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    forked::unique_name("/mpcore-test", tag)
 }
 
 /// A `u64` in a shared anonymous mapping: the same memory in parent and child.

@@ -7,7 +7,24 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
 use mpcore::SemLock;
+
+/// The lock the tests of a binary that forks take between them: while one holds it, no other
+/// test thread is inside `mpcore` (or holding its internal locks).
+pub fn serial() -> MutexGuard<'static, ()> {
+    static FORK_LOCK: Mutex<()> = Mutex::new(());
+    FORK_LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A semaphore name no other test, process or run uses: `{prefix}-{tag}-{pid}-{n}`.
+pub fn unique_name(prefix: &str, tag: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{tag}-{}-{n}", std::process::id())
+}
 
 /// A forked child process.
 pub struct Child(libc::pid_t);
