@@ -178,22 +178,7 @@ fn unlinked_at_creation_leaves_no_name_and_a_working_semaphore() {
 fn a_forked_child_adopts_the_mapping_by_handle_and_shares_the_count() {
     let _serial = setup();
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("fork"), true).unwrap();
-    let handle = lock.handle();
-    let child = Child::spawn(|| {
-        let adopted = SemLock::from_handle(handle, Kind::Semaphore, 1).unwrap();
-        let took = adopted.try_acquire().unwrap();
-        let bogus = matches!(
-            SemLock::from_handle(handle ^ 0x40, Kind::Semaphore, 1),
-            Err(Error::InvalidHandle)
-        );
-        took && bogus && adopted.value().unwrap() == 0
-    });
-    assert!(child.succeeded());
-    assert_eq!(
-        lock.value().unwrap(),
-        0,
-        "the child's acquire is visible here"
-    );
+    forked::assert_a_child_adopts_by_handle(&lock, 0x40);
     lock.release().unwrap();
     assert_eq!(lock.value().unwrap(), 1);
 }

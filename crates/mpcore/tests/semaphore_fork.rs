@@ -166,21 +166,5 @@ fn releasing_too_many_times_is_refused_in_every_process() {
 fn a_forked_child_adopts_an_unnamed_lock_by_handle() {
     let _serial = serial();
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("adopt"), true).unwrap();
-    let handle = lock.handle();
-    let child = Child::spawn(|| {
-        let adopted = SemLock::from_handle(handle, Kind::Semaphore, 1).unwrap();
-        let fresh = adopted.count() == 0 && adopted.name().is_none();
-        let took = adopted.try_acquire().unwrap();
-        let bogus = matches!(
-            SemLock::from_handle(handle ^ 0x10, Kind::Semaphore, 1),
-            Err(Error::InvalidHandle)
-        );
-        fresh && took && bogus
-    });
-    assert!(child.succeeded());
-    assert_eq!(
-        lock.value().unwrap(),
-        0,
-        "the child's acquire is visible here"
-    );
+    forked::assert_a_child_adopts_by_handle(&lock, 0x10);
 }

@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use mpcore::SemLock;
+use mpcore::{Error, Kind, SemLock};
 
 /// The lock the tests of a binary that forks take between them: while one holds it, no other
 /// test thread is inside `mpcore` (or holding its internal locks).
@@ -85,4 +85,27 @@ pub fn contend(lock: &SemLock, processes: u64, rounds: u64, critical: impl Fn())
     // Every child is waited for, whatever the others did.
     let succeeded: Vec<bool> = children.into_iter().map(Child::succeeded).collect();
     here && succeeded.into_iter().all(|ok| ok)
+}
+
+/// Forks a child that adopts `lock` (a binary semaphore, free) by its handle, as a forked
+/// Python child does with `SemLock._rebuild`: a fresh object (count 0, no name) on the same
+/// semaphore, whose acquire the parent sees; the handle with `flip` xor-ed in is refused.
+pub fn assert_a_child_adopts_by_handle(lock: &SemLock, flip: usize) {
+    let handle = lock.handle();
+    let child = Child::spawn(|| {
+        let adopted = SemLock::from_handle(handle, Kind::Semaphore, 1).unwrap();
+        let fresh = adopted.count() == 0 && adopted.name().is_none();
+        let took = adopted.try_acquire().unwrap();
+        let bogus = matches!(
+            SemLock::from_handle(handle ^ flip, Kind::Semaphore, 1),
+            Err(Error::InvalidHandle)
+        );
+        fresh && took && bogus && adopted.value().unwrap() == 0
+    });
+    assert!(child.succeeded());
+    assert_eq!(
+        lock.value().unwrap(),
+        0,
+        "the child's acquire is visible here"
+    );
 }
