@@ -13,7 +13,7 @@
 mod forked;
 mod signals;
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::process::Command;
@@ -79,31 +79,6 @@ fn assert_no_files(name: &str) {
         "left behind in {}",
         test_dir().display()
     );
-}
-
-/// A number in a file: `bump` reads it and writes it back plus one, with a pause in between,
-/// so only mutual exclusion keeps the total exact. Shared with forked children through the
-/// inherited descriptor.
-struct FileCounter(File);
-
-impl FileCounter {
-    fn new() -> Self {
-        FileCounter(tempfile::tempfile().unwrap())
-    }
-
-    fn get(&self) -> u64 {
-        let mut bytes = [0u8; 8];
-        match self.0.read_exact_at(&mut bytes, 0) {
-            Ok(()) => u64::from_le_bytes(bytes),
-            Err(_) => 0,
-        }
-    }
-
-    fn bump(&self) {
-        let value = self.get();
-        std::thread::yield_now();
-        self.0.write_all_at(&(value + 1).to_le_bytes(), 0).unwrap();
-    }
 }
 
 #[test]
@@ -187,16 +162,7 @@ fn a_forked_child_adopts_the_mapping_by_handle_and_shares_the_count() {
 fn forked_processes_contending_lose_no_update() {
     let _serial = setup();
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("contend"), true).unwrap();
-    let counter = FileCounter::new();
-    const PROCESSES: u64 = 4;
-    const ROUNDS: u64 = 400;
-    assert!(forked::contend(&lock, PROCESSES, ROUNDS, || counter.bump()));
-    assert_eq!(
-        counter.get(),
-        PROCESSES * ROUNDS,
-        "updates were lost: no mutual exclusion"
-    );
-    assert_eq!(lock.value().unwrap(), 1);
+    forked::assert_processes_exclude_each_other(&lock, 4, 400);
 }
 
 #[test]

@@ -8,7 +8,6 @@
 
 mod forked;
 
-use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use forked::{serial, Child};
@@ -18,62 +17,11 @@ fn unique_name(tag: &str) -> String {
     forked::unique_name("/mpcore-test", tag)
 }
 
-/// A `u64` in a shared anonymous mapping: the same memory in parent and child.
-struct SharedCounter(NonNull<u64>);
-
-impl SharedCounter {
-    fn new() -> Self {
-        // SAFETY: a fresh anonymous shared mapping of one page; checked for MAP_FAILED below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                4096,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(p, libc::MAP_FAILED);
-        SharedCounter(NonNull::new(p.cast()).expect("mmap returned null"))
-    }
-
-    /// A deliberately non-atomic read-modify-write: only mutual exclusion keeps it exact.
-    fn racy_increment(&self) {
-        // SAFETY: the mapping is valid for the counter's lifetime; volatile accesses keep the
-        // compiler from merging the read and the write.
-        unsafe {
-            let v = std::ptr::read_volatile(self.0.as_ptr());
-            std::thread::yield_now();
-            std::ptr::write_volatile(self.0.as_ptr(), v + 1);
-        }
-    }
-
-    fn get(&self) -> u64 {
-        // SAFETY: as above.
-        unsafe { std::ptr::read_volatile(self.0.as_ptr()) }
-    }
-}
-
-impl Drop for SharedCounter {
-    fn drop(&mut self) {
-        // SAFETY: unmaps the page mapped in `new`, no longer used.
-        unsafe { libc::munmap(self.0.as_ptr().cast(), 4096) };
-    }
-}
-
 #[test]
 fn two_processes_exclude_each_other() {
     let _serial = serial();
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("mutex"), true).unwrap();
-    let counter = SharedCounter::new();
-    const ROUNDS: u64 = 300;
-    assert!(forked::contend(&lock, 2, ROUNDS, || counter.racy_increment()));
-    assert_eq!(
-        counter.get(),
-        2 * ROUNDS,
-        "increments were lost: no mutual exclusion"
-    );
+    forked::assert_processes_exclude_each_other(&lock, 2, 300);
 }
 
 #[test]

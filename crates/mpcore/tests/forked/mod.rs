@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -69,22 +71,55 @@ impl Child {
     }
 }
 
-/// `rounds` times: takes `lock`, runs `critical`, releases `lock`; in this process and in
-/// `processes - 1` forked children at the same time. True if every process did all its rounds.
-pub fn contend(lock: &SemLock, processes: u64, rounds: u64, critical: impl Fn()) -> bool {
+/// `processes` processes (this one and forked children) at once, `rounds` times each: take
+/// `lock`, bump a counter that only mutual exclusion keeps exact, release `lock`. Asserts that
+/// every process did all its rounds, no update was lost, and `lock` is free again.
+pub fn assert_processes_exclude_each_other(lock: &SemLock, processes: u64, rounds: u64) {
+    let counter = FileCounter::new();
     let work = || {
         for _ in 0..rounds {
             lock.acquire().unwrap();
-            critical();
+            counter.bump();
             lock.release().unwrap();
         }
         true
     };
     let children: Vec<Child> = (1..processes).map(|_| Child::spawn(work)).collect();
-    let here = work();
+    assert!(work());
     // Every child is waited for, whatever the others did.
     let succeeded: Vec<bool> = children.into_iter().map(Child::succeeded).collect();
-    here && succeeded.into_iter().all(|ok| ok)
+    assert_eq!(succeeded, vec![true; succeeded.len()], "a child failed");
+    assert_eq!(
+        counter.get(),
+        processes * rounds,
+        "updates were lost: no mutual exclusion"
+    );
+    assert_eq!(lock.value().unwrap(), 1);
+}
+
+/// A number in a file: `bump` reads it and writes it back plus one, with a pause in between,
+/// so only mutual exclusion keeps the total exact. Shared with forked children through the
+/// inherited descriptor.
+struct FileCounter(File);
+
+impl FileCounter {
+    fn new() -> Self {
+        FileCounter(tempfile::tempfile().unwrap())
+    }
+
+    fn get(&self) -> u64 {
+        let mut bytes = [0u8; 8];
+        match self.0.read_exact_at(&mut bytes, 0) {
+            Ok(()) => u64::from_le_bytes(bytes),
+            Err(_) => 0,
+        }
+    }
+
+    fn bump(&self) {
+        let value = self.get();
+        std::thread::yield_now();
+        self.0.write_all_at(&(value + 1).to_le_bytes(), 0).unwrap();
+    }
 }
 
 /// Forks a child that adopts `lock` (a binary semaphore, free) by its handle, as a forked
