@@ -27,6 +27,39 @@ def case(name, code):
     CASES.append((name, textwrap.dedent(code).strip()))
 
 
+# Values that several arguments are tried with (each table below adds its own).
+#: What is no integer, for the arguments converted with `__index__`.
+NOT_INTS = [("str", "'1'"), ("float", "1.0"), ("none", "None")]
+#: What an argument taken for its truth (`unlink`, `block`) is tried with.
+TRUTH_VALUES = [
+    ("str", "'x'"),
+    ("empty_str", "''"),
+    ("empty_list", "[]"),
+    ("list", "[0]"),
+    ("2", "2"),
+    ("minus1", "-1"),
+    ("2**100", "2**100"),
+    ("True", "True"),
+    ("False", "False"),
+    ("index0", "Index(0)"),
+    ("raises", "Raises()"),
+]
+#: Names no semaphore can have: wrong types, and strings no platform takes.
+BAD_NAMES = [
+    ("int", "1"),
+    ("surrogate", "N() + '\\udc80'"),
+    ("empty", "''"),
+    ("slash", "'/'"),
+    ("inner_slash", "N() + '/x'"),
+    ("too_long", "'/' + 'x' * 300"),
+    ("bytearray", "bytearray(b'/x')"),
+]
+#: What a lookup by name (`_rebuild`, `sem_unlink`) is tried with: a name not in use, bytes, a NUL.
+LOOKUP_NAMES = [("missing", "N()"), ("bytes", "b'/x'"), ("nul", "N() + '\\0'"), *BAD_NAMES]
+#: SemLock's methods: the small ones (no arguments), and all of them.
+SMALL_METHODS = ["_count", "_is_mine", "_get_value", "_is_zero", "_after_fork"]
+METHODS = ["acquire", "release", "__enter__", "__exit__", *SMALL_METHODS]
+
 # --- constructor: arguments -------------------------------------------------------------------
 case("new.positional", "info(SemLock(1, 2, 3, N(), True))")
 case("new.keywords", "info(SemLock(kind=0, value=1, maxvalue=1, name=N(), unlink=True))")
@@ -46,9 +79,7 @@ case("new.duplicate_keyword_first", "SemLock(1, kind=1, maxvalue=1, name=N(), un
 case("new.non_str_keyword", "SemLock(1, 1, 1, N(), **{1: True})")
 case("new.empty_kwargs", "info(SemLock(1, 1, 1, N(), True, **{}))")
 for label, expr in [
-    ("str", "'1'"),
-    ("float", "1.0"),
-    ("none", "None"),
+    *NOT_INTS,
     ("bool", "True"),
     ("index", "Index(1)"),
     ("index_raises", "Raises()"),
@@ -76,9 +107,7 @@ for label, expr in [
 ]:
     case(f"new.value={label}", f"info(SemLock(1, {expr}, 1, N(), True))")
 for label, expr in [
-    ("str", "'1'"),
-    ("float", "1.0"),
-    ("none", "None"),
+    *NOT_INTS,
     ("zero", "0"),
     ("minus5", "-5"),
     ("2**31", "2**31"),
@@ -88,15 +117,9 @@ for label, expr in [
 for label, expr in [
     ("bytes", "b'/mprs-x'"),
     ("none", "None"),
-    ("int", "1"),
     ("nul", "N() + '\\0x'"),
-    ("surrogate", "N() + '\\udc80'"),
     ("str_subclass", "Str(N())"),
-    ("empty", "''"),
-    ("slash", "'/'"),
-    ("inner_slash", "N() + '/x'"),
-    ("too_long", "'/' + 'x' * 300"),
-    ("bytearray", "bytearray(b'/x')"),
+    *BAD_NAMES,
 ]:
     case(f"new.name={label}", f"info(SemLock(1, 1, 1, {expr}, True))")
 case("new.name_kept", "s = named(); R = [s.name, type(s.name).__name__, info(s)]")
@@ -117,23 +140,7 @@ case(
     "new.unlinked_name_reusable",
     "n = N(); a = SemLock(1, 1, 1, n, True); R = [info(a), info(SemLock(1, 1, 1, n, True))]",
 )
-for label, expr in [
-    ("0", "0"),
-    ("1", "1"),
-    ("2", "2"),
-    ("minus1", "-1"),
-    ("True", "True"),
-    ("False", "False"),
-    ("float", "1.0"),
-    ("none", "None"),
-    ("str", "'x'"),
-    ("empty_str", "''"),
-    ("empty_list", "[]"),
-    ("list", "[0]"),
-    ("2**100", "2**100"),
-    ("index0", "Index(0)"),
-    ("raises", "Raises()"),
-]:
+for label, expr in [("0", "0"), ("1", "1"), ("float", "1.0"), ("none", "None"), *TRUTH_VALUES]:
     case(f"new.unlink={label}", f"s = SemLock(1, 1, 1, N(), {expr}); R = [s.name is None, info(s)]")
 case("new.order.kind_before_value", "SemLock('x', 'y', 1, N(), True)")
 case("new.order.value_before_kind_check", "SemLock(5, 'y', 1, N(), True)")
@@ -164,22 +171,7 @@ case("acquire.unknown_keyword_after_positional", "mk().acquire(True, foo=1)")
 case("acquire.unknown_and_known_keywords", "mk().acquire(timeout=1, foo=1)")
 case("acquire.non_str_keyword", "mk().acquire(**{1: 2})")
 case("acquire.empty_kwargs", "s = mk(); R = [s.acquire(**{}), info(s)]")
-for label, expr in [
-    ("None", "None"),
-    ("2.5", "2.5"),
-    ("0.0", "0.0"),
-    ("str", "'x'"),
-    ("empty_str", "''"),
-    ("empty_list", "[]"),
-    ("list", "[0]"),
-    ("2", "2"),
-    ("minus1", "-1"),
-    ("2**100", "2**100"),
-    ("True", "True"),
-    ("False", "False"),
-    ("index0", "Index(0)"),
-    ("raises", "Raises()"),
-]:
+for label, expr in [("None", "None"), ("2.5", "2.5"), ("0.0", "0.0"), *TRUTH_VALUES]:
     case(f"acquire.block={label}", f"s = mk(1, 0); R = [blocks(s, {expr}), info(s)]")
 for label, expr in [
     ("str", "'x'"),
@@ -304,17 +296,7 @@ case(
 )
 
 # --- unbound calls -------------------------------------------------------------------------------
-for method in [
-    "acquire",
-    "release",
-    "__enter__",
-    "__exit__",
-    "_count",
-    "_is_mine",
-    "_get_value",
-    "_is_zero",
-    "_after_fork",
-]:
+for method in METHODS:
     case(f"unbound.{method}.no_self", f"SemLock.{method}()")
     case(f"unbound.{method}.wrong_self", f"SemLock.{method}(1)")
 case("unbound.acquire.with_self", "s = mk(); R = [SemLock.acquire(s, False), SemLock.release(s), info(s)]")
@@ -358,7 +340,7 @@ case(
 )
 
 # --- the small methods -------------------------------------------------------------------------
-for method in ["_count", "_is_mine", "_get_value", "_is_zero", "_after_fork"]:
+for method in SMALL_METHODS:
     case(f"{method}.returns", f"s = mk(); R = [s.{method}(), s.acquire(), s.{method}(), info(s)]")
     case(f"{method}.positional_arg", f"mk().{method}(1)")
     case(f"{method}.keyword_arg", f"mk().{method}(x=1)")
@@ -413,9 +395,7 @@ for label, expr in [
     ("2**100", "2**100"),
     ("-2**70", "-2**70"),
     ("True", "True"),
-    ("float", "1.0"),
-    ("str", "'1'"),
-    ("none", "None"),
+    *NOT_INTS,
     ("index", "Index(1)"),
     ("bytes", "b'1'"),
 ]:
@@ -423,9 +403,7 @@ for label, expr in [
 for label, expr in [
     ("7", "7"),
     ("minus1", "-1"),
-    ("str", "'1'"),
-    ("float", "1.0"),
-    ("none", "None"),
+    *NOT_INTS,
     ("index", "Index(0)"),
     ("2**31", "2**31"),
     ("-2**31-1", "-2**31-1"),
@@ -448,18 +426,7 @@ for label, expr in [("minus3", "-3"), ("2", "2"), ("str", "'1'"), ("2**31", "2**
         R = r if isinstance(r, list) else [info(r), E(r.release), r.acquire(), E(r.release), info(r)]
     """,
     )
-for label, expr in [
-    ("bytes", "b'/x'"),
-    ("int", "1"),
-    ("nul", "N() + '\\0'"),
-    ("surrogate", "N() + '\\udc80'"),
-    ("bytearray", "bytearray(b'/x')"),
-    ("missing", "N()"),
-    ("empty", "''"),
-    ("slash", "'/'"),
-    ("inner_slash", "N() + '/x'"),
-    ("too_long", "'/' + 'x' * 300"),
-]:
+for label, expr in LOOKUP_NAMES:
     case(f"rebuild.name={label}", f"SemLock._rebuild(0, 1, 1, {expr})")
 case("rebuild.name_str_subclass", "a = named(); R = info(SemLock._rebuild(0, 1, 1, Str(a.name)))")
 case("rebuild.name_without_slash", "a = named(); R = info(SemLock._rebuild(0, 1, 1, a.name[1:]))")
@@ -507,19 +474,7 @@ case(
 )
 case("sem_unlink.then_create_again", "a = named(); n = a.name; sem_unlink(n); R = info(SemLock(1, 1, 1, n, True))")
 case("sem_unlink.str_subclass", "a = named(); R = [sem_unlink(Str(a.name)), E(lambda: sem_unlink(a.name))]")
-for label, expr in [
-    ("missing", "N()"),
-    ("bytes", "b'/x'"),
-    ("none", "None"),
-    ("int", "1"),
-    ("nul", "N() + '\\0'"),
-    ("surrogate", "N() + '\\udc80'"),
-    ("empty", "''"),
-    ("slash", "'/'"),
-    ("inner_slash", "N() + '/x'"),
-    ("too_long", "'/' + 'x' * 300"),
-    ("bytearray", "bytearray(b'/x')"),
-]:
+for label, expr in [*LOOKUP_NAMES, ("none", "None")]:
     case(f"sem_unlink.name={label}", f"sem_unlink({expr})")
 case("sem_unlink.no_args", "sem_unlink()")
 case("sem_unlink.two_args", "sem_unlink(N(), N())")
@@ -587,18 +542,7 @@ case(
          SemLock.__base__ is object, E(lambda: str(inspect.signature(SemLock)))]
 """,
 )
-for method in [
-    "acquire",
-    "release",
-    "__enter__",
-    "__exit__",
-    "_count",
-    "_is_mine",
-    "_get_value",
-    "_is_zero",
-    "_after_fork",
-    "_rebuild",
-]:
+for method in [*METHODS, "_rebuild"]:
     case(
         f"doc.{method}",
         f"""
