@@ -27,6 +27,11 @@ def case(name, code):
     CASES.append((name, textwrap.dedent(code).strip()))
 
 
+def self_labelled(*exprs):
+    """`(label, expression)` pairs for values whose case label is the expression itself."""
+    return [(expr, expr) for expr in exprs]
+
+
 # Values that several arguments are tried with (each table below adds its own).
 #: What is no integer, for the arguments converted with `__index__`.
 NOT_INTS = [("str", "'1'"), ("float", "1.0"), ("none", "None")]
@@ -36,13 +41,10 @@ TRUTH_VALUES = [
     ("empty_str", "''"),
     ("empty_list", "[]"),
     ("list", "[0]"),
-    ("2", "2"),
     ("minus1", "-1"),
-    ("2**100", "2**100"),
-    ("True", "True"),
-    ("False", "False"),
     ("index0", "Index(0)"),
     ("raises", "Raises()"),
+    *self_labelled("2", "2**100", "True", "False"),
 ]
 #: Names no semaphore can have: wrong types, and strings no platform takes.
 BAD_NAMES = [
@@ -83,13 +85,9 @@ for label, expr in [
     ("bool", "True"),
     ("index", "Index(1)"),
     ("index_raises", "Raises()"),
-    ("2", "2"),
     ("minus1", "-1"),
-    ("2**31", "2**31"),
-    ("-2**31-1", "-2**31-1"),
-    ("2**64", "2**64"),
-    ("2**100", "2**100"),
     ("index_2**40", "Index(2**40)"),
+    *self_labelled("2", "2**31", "-2**31-1", "2**64", "2**100"),
 ]:
     case(f"new.kind={label}", f"info(SemLock({expr}, 1, 1, N(), True))")
 for label, expr in [
@@ -100,18 +98,14 @@ for label, expr in [
     ("index", "Index(3)"),
     ("zero", "0"),
     ("minus1", "-1"),
-    ("-2**31", "-2**31"),
-    ("SEM_VALUE_MAX", "SEM_VALUE_MAX"),
-    ("2**31", "2**31"),
-    ("2**100", "2**100"),
+    *self_labelled("-2**31", "SEM_VALUE_MAX", "2**31", "2**100"),
 ]:
     case(f"new.value={label}", f"info(SemLock(1, {expr}, 1, N(), True))")
 for label, expr in [
     *NOT_INTS,
     ("zero", "0"),
     ("minus5", "-5"),
-    ("2**31", "2**31"),
-    ("SEM_VALUE_MAX", "SEM_VALUE_MAX"),
+    *self_labelled("2**31", "SEM_VALUE_MAX"),
 ]:
     case(f"new.maxvalue={label}", f"info(SemLock(1, 1, {expr}, N(), True))")
 for label, expr in [
@@ -187,21 +181,16 @@ for label, expr in [
         f"r = mk(0); r.acquire(); R = [E(lambda: r.acquire(timeout={expr})), info(r)]",
     )
 for label, expr in [
-    ("0", "0"),
-    ("False", "False"),
     ("int1", "1"),
     ("index", "Index(0)"),
     ("fraction", "Fraction(1, 50)"),
     ("decimal", "Decimal('0.02')"),
-    ("0.02", "0.02"),
     ("minus1", "-1"),
     ("minus_huge", "-1e300"),
     ("minus_inf", "float('-inf')"),
     ("nan", "float('nan')"),
     ("inf", "float('inf')"),
-    ("1e300", "1e300"),
-    ("2**63", "2**63"),
-    ("2**70", "2**70"),
+    *self_labelled("0", "False", "0.02", "1e300", "2**63", "2**70"),
 ]:
     case(f"acquire.zero_timeout={label}", f"s = mk(1, 0); R = [quick(lambda: s.acquire(True, {expr})), info(s)]")
 case(
@@ -389,27 +378,19 @@ case(
 """,
 )
 for label, expr in [
-    ("12345", "12345"),
     ("minus1", "-1"),
-    ("2**64", "2**64"),
-    ("2**100", "2**100"),
-    ("-2**70", "-2**70"),
-    ("True", "True"),
     *NOT_INTS,
     ("index", "Index(1)"),
     ("bytes", "b'1'"),
+    *self_labelled("12345", "2**64", "2**100", "-2**70", "True"),
 ]:
     case(f"rebuild.handle={label}", f"a = named(); R = E(lambda: info(SemLock._rebuild({expr}, 1, 1, a.name)))")
 for label, expr in [
-    ("7", "7"),
     ("minus1", "-1"),
     *NOT_INTS,
     ("index", "Index(0)"),
-    ("2**31", "2**31"),
-    ("-2**31-1", "-2**31-1"),
-    ("2**63", "2**63"),
-    ("-2**63-1", "-2**63-1"),
     ("index_raises", "Raises()"),
+    *self_labelled("7", "2**31", "-2**31-1", "2**63", "-2**63-1"),
 ]:
     case(
         f"rebuild.kind={label}",
