@@ -1,9 +1,11 @@
-//! For the tests that run part of themselves in a forked child: the child runs a closure and
-//! reports through its exit status (0: every check held); the parent waits for it, or kills it.
+//! For the tests that run part of themselves in a forked child (`semaphore_fork.rs` for POSIX
+//! semaphores, `file_semaphore.rs` for the file backend): the child runs a closure and reports
+//! through its exit status (0: every check held); the parent waits for it, or kills it. Also
+//! the checks across processes that every backend must pass, and the names they use.
 //!
 //! Forking a threaded test binary is safe only if no other thread holds a lock the child needs:
-//! the tests that use this take one lock between them, so no other test thread is inside
-//! `mpcore` at the moment of a fork.
+//! the tests that use this take one lock between them ([`serial`]), so no other test thread is
+//! inside `mpcore` at the moment of a fork.
 
 #![allow(dead_code)] // each test binary uses its own part
 
