@@ -108,6 +108,13 @@ def _in_child(body, cpu=None):
     return read_result
 
 
+def _sending_end(cls, ours, theirs, size):
+    """The parent's side once the child has its end: ``ours`` as a ``cls`` connection (the
+    child's end closed here) and the ``size``-byte payload it sends."""
+    theirs.close()
+    return cls(ours.detach()), b"x" * size
+
+
 def one_way(label, size, count):
     """``count`` messages of ``size`` bytes from here to a child; returns
     ``(seconds, child_peak_growth_kib)``, the time from the first send to the child holding
@@ -124,9 +131,7 @@ def one_way(label, size, count):
         return _peak_rss_kib() - before
 
     result = _in_child(receive)
-    theirs.close()
-    conn = cls(ours.detach())
-    payload = b"x" * size
+    conn, payload = _sending_end(cls, ours, theirs, size)
     start = time.perf_counter()
     for _ in range(count):
         conn.send_bytes(payload)
@@ -195,9 +200,7 @@ def round_trips(label, size, count, placement=None):
 
     with _placed(placement) as cpu:
         result = _in_child(echo, cpu)
-        theirs.close()
-        conn = cls(ours.detach())
-        payload = b"x" * size
+        conn, payload = _sending_end(cls, ours, theirs, size)
         start = time.perf_counter()
         for _ in range(count):
             conn.send_bytes(payload)

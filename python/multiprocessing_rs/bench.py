@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-from ._stock import load_stock_module
+from ._fallback import stock_multiprocessing
 
 
 class Case:
@@ -288,7 +288,7 @@ def main(json_output=False, quick=False, only=None):
     from . import _native as ours
     from ._bench_end_to_end import workload_cases
 
-    modules = {"stock": load_stock_module(), "ours": ours}
+    modules = {"stock": stock_multiprocessing(), "ours": ours}
     rounds = 3 if quick else 7
     cases = lock_cases(modules, quick) + message_cases(quick) + workload_cases(Case, quick)
     if sys.platform == "linux":

@@ -168,19 +168,28 @@ def _stop_session(pgid):
 def default_prefix_semaphores():
     """{file name: creation time} of the semaphores in /dev/shm with multiprocessing's default
     prefix (``/mp-``), which processes outside a run's own prefix create (interpreters the
-    suite starts with ``-E``/``-I``, which build their own ``current_process()``)."""
+    suite starts with ``-E``/``-I``, which build their own ``current_process()``); and of
+    glibc's ``sem.XXXXXX`` files, which ``sem_open`` makes first and links to the name: a
+    process the suite kills between the two steps (stock's or ours, both use glibc) leaves one."""
     found = {}
     try:
         names = os.listdir("/dev/shm")
     except OSError:
         return found
     for name in names:
-        if name.startswith("sem.mp-") and name.count("-") == 1 and len(name) == len("sem.mp-") + 8:
+        default_name = name.startswith("sem.mp-") and name.count("-") == 1 and len(name) == len("sem.mp-") + 8
+        if default_name or _glibc_temporary(name):
             try:
                 found[name] = os.stat(os.path.join("/dev/shm", name)).st_mtime
             except OSError:
                 pass
     return found
+
+
+def _glibc_temporary(name):
+    """Whether ``name`` is glibc's temporary semaphore file: ``sem.`` and six letters or digits."""
+    stem = name[len("sem.") :]
+    return name.startswith("sem.") and len(stem) == 6 and stem.isascii() and stem.isalnum()
 
 
 def outcomes(report, *kinds):

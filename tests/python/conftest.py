@@ -29,6 +29,10 @@ def script(name):
     return str(path)
 
 
+# The modules the scripts share (`pickled_objects`, ...) are the tests' too.
+sys.path.append(str(SCRIPTS))
+
+
 INTERPRETERS = interpreters.find_interpreters()
 
 

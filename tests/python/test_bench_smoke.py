@@ -10,17 +10,22 @@ import sys
 from multiprocessing_rs._bench_end_to_end import start_methods
 from multiprocessing_rs._bench_messages import placements
 
-MICRO_ROWS = [
-    "Lock acquire+release",
-    "RLock acquire+release",
-    "Semaphore acquire+release",
-    "file-backend Lock acquire+release",
+#: The Connection rows: measured against a floor without Connection too.
+PIPE_ROWS = [
     "Pipe one-way 64 B messages",
     "Pipe one-way 4 KiB messages",
     "Pipe one-way 1 MiB messages",
     "Pipe one-way 64 MiB messages",
     *(f"Pipe 64 B round trip, {where}" for where in placements()),
     "receiver peak memory, 64 MiB message",
+]
+
+MICRO_ROWS = [
+    "Lock acquire+release",
+    "RLock acquire+release",
+    "Semaphore acquire+release",
+    "file-backend Lock acquire+release",
+    *PIPE_ROWS,
     *(f"handshake (mutual, default digest), {where}" for where in placements()),
 ]
 
@@ -40,12 +45,7 @@ WORKLOAD_ROWS = [
 #: Rows whose reference column is measured (a floor without Connection).
 ROWS_WITH_FLOOR = {
     "file-backend Lock acquire+release",
-    "Pipe one-way 64 B messages",
-    "Pipe one-way 4 KiB messages",
-    "Pipe one-way 1 MiB messages",
-    "Pipe one-way 64 MiB messages",
-    *(f"Pipe 64 B round trip, {where}" for where in placements()),
-    "receiver peak memory, 64 MiB message",
+    *PIPE_ROWS,
     *(f"{row} [{method}]" for row in WORKLOAD_ROWS[-3:] for method in start_methods()),
 }
 

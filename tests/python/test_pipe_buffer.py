@@ -10,6 +10,7 @@ subclass), in this process or in a forked child.
 
 import fcntl
 import hashlib
+import multiprocessing
 import os
 import socket
 import sys
@@ -108,27 +109,25 @@ def test_a_pipe_the_kernel_refuses_to_grow_still_carries_every_message():
     with open("/proc/sys/fs/pipe-user-pages-soft") as f:
         if int(f.read()) == 0:
             pytest.skip("no soft limit on pipe pages here: the kernel never refuses")
-    status_reader, status_writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        code = 1
-        try:
-            os.close(status_reader)
-            os.setgid(65534)
-            os.setuid(65534)
-            report = _in_unprivileged_child()
-            os.write(status_writer, report.encode())
-            code = 0
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
-            os.write(status_writer, f"error: {exc!r}".encode())
-        finally:
-            os._exit(code)
-    os.close(status_writer)
-    with os.fdopen(status_reader, "rb") as f:
-        report = f.read().decode()
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, report
+    ctx = multiprocessing.get_context("fork")
+    report_end, child_end = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_report_as_nobody, args=(child_end,))
+    child.start()
+    child_end.close()
+    report = report_end.recv()
+    child.join()
+    assert child.exitcode == 0, report
     assert report == "ok", report
+
+
+def _report_as_nobody(conn):
+    """Runs :func:`_in_unprivileged_child` as user and group 65534 (nobody) and sends its report."""
+    try:
+        os.setgid(65534)
+        os.setuid(65534)
+        conn.send(_in_unprivileged_child())
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        conn.send(f"error: {exc!r}")
 
 
 def _in_unprivileged_child():

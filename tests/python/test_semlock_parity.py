@@ -27,6 +27,48 @@ def case(name, code):
     CASES.append((name, textwrap.dedent(code).strip()))
 
 
+def case_each(name, code, values):
+    """One case per `(label, expression)` of `values`: `name=label`, the expression in place
+    of `{expr}` in `code`."""
+    for label, expr in values:
+        case(f"{name}={label}", code.format(expr=expr))
+
+
+def self_labelled(*exprs):
+    """`(label, expression)` pairs for values whose case label is the expression itself."""
+    return [(expr, expr) for expr in exprs]
+
+
+# Values that several arguments are tried with (each table below adds its own).
+#: What is no integer, for the arguments converted with `__index__`.
+NOT_INTS = [("str", "'1'"), ("float", "1.0"), ("none", "None")]
+#: What an argument taken for its truth (`unlink`, `block`) is tried with.
+TRUTH_VALUES = [
+    ("str", "'x'"),
+    ("empty_str", "''"),
+    ("empty_list", "[]"),
+    ("list", "[0]"),
+    ("minus1", "-1"),
+    ("index0", "Index(0)"),
+    ("raises", "Raises()"),
+    *self_labelled("2", "2**100", "True", "False"),
+]
+#: Names no semaphore can have: wrong types, and strings no platform takes.
+BAD_NAMES = [
+    ("int", "1"),
+    ("surrogate", "N() + '\\udc80'"),
+    ("empty", "''"),
+    ("slash", "'/'"),
+    ("inner_slash", "N() + '/x'"),
+    ("too_long", "'/' + 'x' * 300"),
+    ("bytearray", "bytearray(b'/x')"),
+]
+#: What a lookup by name (`_rebuild`, `sem_unlink`) is tried with: a name not in use, bytes, a NUL.
+LOOKUP_NAMES = [("missing", "N()"), ("bytes", "b'/x'"), ("nul", "N() + '\\0'"), *BAD_NAMES]
+#: SemLock's methods: the small ones (no arguments), and all of them.
+SMALL_METHODS = ["_count", "_is_mine", "_get_value", "_is_zero", "_after_fork"]
+METHODS = ["acquire", "release", "__enter__", "__exit__", *SMALL_METHODS]
+
 # --- constructor: arguments -------------------------------------------------------------------
 case("new.positional", "info(SemLock(1, 2, 3, N(), True))")
 case("new.keywords", "info(SemLock(kind=0, value=1, maxvalue=1, name=N(), unlink=True))")
@@ -45,60 +87,54 @@ case("new.duplicate_keyword", "SemLock(1, 1, 1, N(), kind=1)")
 case("new.duplicate_keyword_first", "SemLock(1, kind=1, maxvalue=1, name=N(), unlink=True)")
 case("new.non_str_keyword", "SemLock(1, 1, 1, N(), **{1: True})")
 case("new.empty_kwargs", "info(SemLock(1, 1, 1, N(), True, **{}))")
-for label, expr in [
-    ("str", "'1'"),
-    ("float", "1.0"),
-    ("none", "None"),
-    ("bool", "True"),
-    ("index", "Index(1)"),
-    ("index_raises", "Boom()"),
-    ("2", "2"),
-    ("minus1", "-1"),
-    ("2**31", "2**31"),
-    ("-2**31-1", "-2**31-1"),
-    ("2**64", "2**64"),
-    ("2**100", "2**100"),
-    ("index_2**40", "Index(2**40)"),
-]:
-    case(f"new.kind={label}", f"info(SemLock({expr}, 1, 1, N(), True))")
-for label, expr in [
-    ("str", "'1'"),
-    ("float", "1.5"),
-    ("none", "None"),
-    ("bytes", "b'1'"),
-    ("index", "Index(3)"),
-    ("zero", "0"),
-    ("minus1", "-1"),
-    ("-2**31", "-2**31"),
-    ("SEM_VALUE_MAX", "SEM_VALUE_MAX"),
-    ("2**31", "2**31"),
-    ("2**100", "2**100"),
-]:
-    case(f"new.value={label}", f"info(SemLock(1, {expr}, 1, N(), True))")
-for label, expr in [
-    ("str", "'1'"),
-    ("float", "1.0"),
-    ("none", "None"),
-    ("zero", "0"),
-    ("minus5", "-5"),
-    ("2**31", "2**31"),
-    ("SEM_VALUE_MAX", "SEM_VALUE_MAX"),
-]:
-    case(f"new.maxvalue={label}", f"info(SemLock(1, 1, {expr}, N(), True))")
-for label, expr in [
-    ("bytes", "b'/mprs-x'"),
-    ("none", "None"),
-    ("int", "1"),
-    ("nul", "N() + '\\0x'"),
-    ("surrogate", "N() + '\\udc80'"),
-    ("str_subclass", "Str(N())"),
-    ("empty", "''"),
-    ("slash", "'/'"),
-    ("inner_slash", "N() + '/x'"),
-    ("too_long", "'/' + 'x' * 300"),
-    ("bytearray", "bytearray(b'/x')"),
-]:
-    case(f"new.name={label}", f"info(SemLock(1, 1, 1, {expr}, True))")
+case_each(
+    "new.kind",
+    "info(SemLock({expr}, 1, 1, N(), True))",
+    [
+        *NOT_INTS,
+        ("bool", "True"),
+        ("index", "Index(1)"),
+        ("index_raises", "Raises()"),
+        ("minus1", "-1"),
+        ("index_2**40", "Index(2**40)"),
+        *self_labelled("2", "2**31", "-2**31-1", "2**64", "2**100"),
+    ],
+)
+case_each(
+    "new.value",
+    "info(SemLock(1, {expr}, 1, N(), True))",
+    [
+        ("str", "'1'"),
+        ("float", "1.5"),
+        ("none", "None"),
+        ("bytes", "b'1'"),
+        ("index", "Index(3)"),
+        ("zero", "0"),
+        ("minus1", "-1"),
+        *self_labelled("-2**31", "SEM_VALUE_MAX", "2**31", "2**100"),
+    ],
+)
+case_each(
+    "new.maxvalue",
+    "info(SemLock(1, 1, {expr}, N(), True))",
+    [
+        *NOT_INTS,
+        ("zero", "0"),
+        ("minus5", "-5"),
+        *self_labelled("2**31", "SEM_VALUE_MAX"),
+    ],
+)
+case_each(
+    "new.name",
+    "info(SemLock(1, 1, 1, {expr}, True))",
+    [
+        ("bytes", "b'/mprs-x'"),
+        ("none", "None"),
+        ("nul", "N() + '\\0x'"),
+        ("str_subclass", "Str(N())"),
+        *BAD_NAMES,
+    ],
+)
 case("new.name_kept", "s = named(); R = [s.name, type(s.name).__name__, info(s)]")
 case("new.name_unicode", "s = SemLock(1, 1, 1, N('\\u00e9\\u4e2d'), False); R = info(s)")
 case(
@@ -117,24 +153,11 @@ case(
     "new.unlinked_name_reusable",
     "n = N(); a = SemLock(1, 1, 1, n, True); R = [info(a), info(SemLock(1, 1, 1, n, True))]",
 )
-for label, expr in [
-    ("0", "0"),
-    ("1", "1"),
-    ("2", "2"),
-    ("minus1", "-1"),
-    ("True", "True"),
-    ("False", "False"),
-    ("float", "1.0"),
-    ("none", "None"),
-    ("str", "'x'"),
-    ("empty_str", "''"),
-    ("empty_list", "[]"),
-    ("list", "[0]"),
-    ("2**100", "2**100"),
-    ("index0", "Index(0)"),
-    ("raises", "Boom()"),
-]:
-    case(f"new.unlink={label}", f"s = SemLock(1, 1, 1, N(), {expr}); R = [s.name is None, info(s)]")
+case_each(
+    "new.unlink",
+    "s = SemLock(1, 1, 1, N(), {expr}); R = [s.name is None, info(s)]",
+    [("0", "0"), ("1", "1"), ("float", "1.0"), ("none", "None"), *TRUTH_VALUES],
+)
 case("new.order.kind_before_value", "SemLock('x', 'y', 1, N(), True)")
 case("new.order.value_before_kind_check", "SemLock(5, 'y', 1, N(), True)")
 case("new.order.name_before_kind_check", "SemLock(5, 1, 1, b'x', True)")
@@ -164,54 +187,35 @@ case("acquire.unknown_keyword_after_positional", "mk().acquire(True, foo=1)")
 case("acquire.unknown_and_known_keywords", "mk().acquire(timeout=1, foo=1)")
 case("acquire.non_str_keyword", "mk().acquire(**{1: 2})")
 case("acquire.empty_kwargs", "s = mk(); R = [s.acquire(**{}), info(s)]")
-for label, expr in [
-    ("None", "None"),
-    ("2.5", "2.5"),
-    ("0.0", "0.0"),
-    ("str", "'x'"),
-    ("empty_str", "''"),
-    ("empty_list", "[]"),
-    ("list", "[0]"),
-    ("2", "2"),
-    ("minus1", "-1"),
-    ("2**100", "2**100"),
-    ("True", "True"),
-    ("False", "False"),
-    ("index0", "Index(0)"),
-    ("raises", "Boom()"),
-]:
-    case(f"acquire.block={label}", f"s = mk(1, 0); R = [blocks(s, {expr}), info(s)]")
-for label, expr in [
-    ("str", "'x'"),
-    ("bytes", "b'1'"),
-    ("list", "[]"),
-    ("complex", "1j"),
-    ("raises", "Boom()"),
-]:
-    case(f"acquire.timeout={label}", f"s = mk(); R = [E(lambda: s.acquire(timeout={expr})), info(s)]")
-    case(f"acquire.nonblocking_timeout={label}", f"s = mk(); R = [E(lambda: s.acquire(False, {expr})), info(s)]")
-    case(
-        f"acquire.owned_rlock_timeout={label}",
-        f"r = mk(0); r.acquire(); R = [E(lambda: r.acquire(timeout={expr})), info(r)]",
-    )
-for label, expr in [
-    ("0", "0"),
-    ("False", "False"),
-    ("int1", "1"),
-    ("index", "Index(0)"),
-    ("fraction", "Fraction(1, 50)"),
-    ("decimal", "Decimal('0.02')"),
-    ("0.02", "0.02"),
-    ("minus1", "-1"),
-    ("minus_huge", "-1e300"),
-    ("minus_inf", "float('-inf')"),
-    ("nan", "float('nan')"),
-    ("inf", "float('inf')"),
-    ("1e300", "1e300"),
-    ("2**63", "2**63"),
-    ("2**70", "2**70"),
-]:
-    case(f"acquire.zero_timeout={label}", f"s = mk(1, 0); R = [quick(lambda: s.acquire(True, {expr})), info(s)]")
+case_each(
+    "acquire.block",
+    "s = mk(1, 0); R = [blocks(s, {expr}), info(s)]",
+    [*self_labelled("None", "2.5", "0.0"), *TRUTH_VALUES],
+)
+NOT_TIMEOUTS = [("str", "'x'"), ("bytes", "b'1'"), ("list", "[]"), ("complex", "1j"), ("raises", "Raises()")]
+case_each("acquire.timeout", "s = mk(); R = [E(lambda: s.acquire(timeout={expr})), info(s)]", NOT_TIMEOUTS)
+case_each("acquire.nonblocking_timeout", "s = mk(); R = [E(lambda: s.acquire(False, {expr})), info(s)]", NOT_TIMEOUTS)
+case_each(
+    "acquire.owned_rlock_timeout",
+    "r = mk(0); r.acquire(); R = [E(lambda: r.acquire(timeout={expr})), info(r)]",
+    NOT_TIMEOUTS,
+)
+case_each(
+    "acquire.zero_timeout",
+    "s = mk(1, 0); R = [quick(lambda: s.acquire(True, {expr})), info(s)]",
+    [
+        ("int1", "1"),
+        ("index", "Index(0)"),
+        ("fraction", "Fraction(1, 50)"),
+        ("decimal", "Decimal('0.02')"),
+        ("minus1", "-1"),
+        ("minus_huge", "-1e300"),
+        ("minus_inf", "float('-inf')"),
+        ("nan", "float('nan')"),
+        ("inf", "float('inf')"),
+        *self_labelled("0", "False", "0.02", "1e300", "2**63", "2**70"),
+    ],
+)
 case(
     "acquire.available_with_huge_timeout",
     "s = mk(); R = [s.acquire(True, float('inf')), s.acquire(True, float('nan')), info(s)]",
@@ -304,17 +308,7 @@ case(
 )
 
 # --- unbound calls -------------------------------------------------------------------------------
-for method in [
-    "acquire",
-    "release",
-    "__enter__",
-    "__exit__",
-    "_count",
-    "_is_mine",
-    "_get_value",
-    "_is_zero",
-    "_after_fork",
-]:
+for method in METHODS:
     case(f"unbound.{method}.no_self", f"SemLock.{method}()")
     case(f"unbound.{method}.wrong_self", f"SemLock.{method}(1)")
 case("unbound.acquire.with_self", "s = mk(); R = [SemLock.acquire(s, False), SemLock.release(s), info(s)]")
@@ -358,7 +352,7 @@ case(
 )
 
 # --- the small methods -------------------------------------------------------------------------
-for method in ["_count", "_is_mine", "_get_value", "_is_zero", "_after_fork"]:
+for method in SMALL_METHODS:
     case(f"{method}.returns", f"s = mk(); R = [s.{method}(), s.acquire(), s.{method}(), info(s)]")
     case(f"{method}.positional_arg", f"mk().{method}(1)")
     case(f"{method}.keyword_arg", f"mk().{method}(x=1)")
@@ -406,61 +400,40 @@ case(
     R = [r.acquire(False), a._get_value(), a.release(), r._get_value(), r.name, E(lambda: SemLock._rebuild(0, 1, 1, n))]
 """,
 )
-for label, expr in [
-    ("12345", "12345"),
-    ("minus1", "-1"),
-    ("2**64", "2**64"),
-    ("2**100", "2**100"),
-    ("-2**70", "-2**70"),
-    ("True", "True"),
-    ("float", "1.0"),
-    ("str", "'1'"),
-    ("none", "None"),
-    ("index", "Index(1)"),
-    ("bytes", "b'1'"),
-]:
-    case(f"rebuild.handle={label}", f"a = named(); R = E(lambda: info(SemLock._rebuild({expr}, 1, 1, a.name)))")
-for label, expr in [
-    ("7", "7"),
-    ("minus1", "-1"),
-    ("str", "'1'"),
-    ("float", "1.0"),
-    ("none", "None"),
-    ("index", "Index(0)"),
-    ("2**31", "2**31"),
-    ("-2**31-1", "-2**31-1"),
-    ("2**63", "2**63"),
-    ("-2**63-1", "-2**63-1"),
-    ("index_raises", "Boom()"),
-]:
-    case(
-        f"rebuild.kind={label}",
-        f"""
+case_each(
+    "rebuild.handle",
+    "a = named(); R = E(lambda: info(SemLock._rebuild({expr}, 1, 1, a.name)))",
+    [
+        ("minus1", "-1"),
+        *NOT_INTS,
+        ("index", "Index(1)"),
+        ("bytes", "b'1'"),
+        *self_labelled("12345", "2**64", "2**100", "-2**70", "True"),
+    ],
+)
+case_each(
+    "rebuild.kind",
+    """
         a = named(); r = E(lambda: SemLock._rebuild(0, {expr}, 1, a.name))
         R = r if isinstance(r, list) else [info(r), r.acquire(), r.acquire(False), E(r.release), E(r.release), info(r)]
     """,
-    )
-for label, expr in [("minus3", "-3"), ("2", "2"), ("str", "'1'"), ("2**31", "2**31"), ("float", "1.0")]:
-    case(
-        f"rebuild.maxvalue={label}",
-        f"""
+    [
+        ("minus1", "-1"),
+        *NOT_INTS,
+        ("index", "Index(0)"),
+        ("index_raises", "Raises()"),
+        *self_labelled("7", "2**31", "-2**31-1", "2**63", "-2**63-1"),
+    ],
+)
+case_each(
+    "rebuild.maxvalue",
+    """
         a = named(); r = E(lambda: SemLock._rebuild(0, 1, {expr}, a.name))
         R = r if isinstance(r, list) else [info(r), E(r.release), r.acquire(), E(r.release), info(r)]
     """,
-    )
-for label, expr in [
-    ("bytes", "b'/x'"),
-    ("int", "1"),
-    ("nul", "N() + '\\0'"),
-    ("surrogate", "N() + '\\udc80'"),
-    ("bytearray", "bytearray(b'/x')"),
-    ("missing", "N()"),
-    ("empty", "''"),
-    ("slash", "'/'"),
-    ("inner_slash", "N() + '/x'"),
-    ("too_long", "'/' + 'x' * 300"),
-]:
-    case(f"rebuild.name={label}", f"SemLock._rebuild(0, 1, 1, {expr})")
+    [("minus3", "-3"), ("2", "2"), ("str", "'1'"), ("2**31", "2**31"), ("float", "1.0")],
+)
+case_each("rebuild.name", "SemLock._rebuild(0, 1, 1, {expr})", LOOKUP_NAMES)
 case("rebuild.name_str_subclass", "a = named(); R = info(SemLock._rebuild(0, 1, 1, Str(a.name)))")
 case("rebuild.name_without_slash", "a = named(); R = info(SemLock._rebuild(0, 1, 1, a.name[1:]))")
 case("rebuild.unlinked_name", "a = named(); n = a.name; sem_unlink(n); R = E(lambda: SemLock._rebuild(0, 1, 1, n))")
@@ -507,20 +480,7 @@ case(
 )
 case("sem_unlink.then_create_again", "a = named(); n = a.name; sem_unlink(n); R = info(SemLock(1, 1, 1, n, True))")
 case("sem_unlink.str_subclass", "a = named(); R = [sem_unlink(Str(a.name)), E(lambda: sem_unlink(a.name))]")
-for label, expr in [
-    ("missing", "N()"),
-    ("bytes", "b'/x'"),
-    ("none", "None"),
-    ("int", "1"),
-    ("nul", "N() + '\\0'"),
-    ("surrogate", "N() + '\\udc80'"),
-    ("empty", "''"),
-    ("slash", "'/'"),
-    ("inner_slash", "N() + '/x'"),
-    ("too_long", "'/' + 'x' * 300"),
-    ("bytearray", "bytearray(b'/x')"),
-]:
-    case(f"sem_unlink.name={label}", f"sem_unlink({expr})")
+case_each("sem_unlink.name", "sem_unlink({expr})", [*LOOKUP_NAMES, ("none", "None")])
 case("sem_unlink.no_args", "sem_unlink()")
 case("sem_unlink.two_args", "sem_unlink(N(), N())")
 case("sem_unlink.keyword", "sem_unlink(name=N())")
@@ -587,18 +547,7 @@ case(
          SemLock.__base__ is object, E(lambda: str(inspect.signature(SemLock)))]
 """,
 )
-for method in [
-    "acquire",
-    "release",
-    "__enter__",
-    "__exit__",
-    "_count",
-    "_is_mine",
-    "_get_value",
-    "_is_zero",
-    "_after_fork",
-    "_rebuild",
-]:
+for method in [*METHODS, "_rebuild"]:
     case(
         f"doc.{method}",
         f"""

@@ -12,6 +12,7 @@ from multiprocessing.reduction import ForkingPickler
 
 import pytest
 from multiprocessing_rs import _connection
+from pickled_objects import OBJECTS, Point, Tagged, stock_bytes
 
 
 class RustConnection(connection.Connection):
@@ -29,46 +30,6 @@ def wire():
     yield ours, reader
     ours.close()
     reader.close()
-
-
-def stock_bytes(obj):
-    return bytes(ForkingPickler.dumps(obj))
-
-
-class Point:
-    def __init__(self, x, y):
-        self.x, self.y = x, y
-
-    def __eq__(self, other):
-        return type(other) is Point and (self.x, self.y) == (other.x, other.y)
-
-
-class Tagged:
-    """Pickled by whatever reducer is registered for it."""
-
-    def __init__(self, tag):
-        self.tag = tag
-
-
-def shared_and_recursive():
-    shared = [1, 2]
-    loop = [shared, shared]
-    loop.append(loop)
-    return loop
-
-
-OBJECTS = [
-    None,
-    12345,
-    "text",
-    (0, 1, (True, [2])),
-    {"a": Point(1, 2), "b": [Point(3, 4)] * 3},
-    shared_and_recursive(),
-    b"x" * (1 << 20),
-    list(range(50_000)),  # pickled in several 64 KiB frames
-    Point,
-    os.path.join,
-]
 
 
 def test_every_message_is_what_stock_pickles_however_often_sent(wire):

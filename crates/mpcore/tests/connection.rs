@@ -30,12 +30,9 @@ fn receive_from(wire: &[u8], maxlength: Option<usize>) -> (Result<Vec<u8>, Error
     (result, rest)
 }
 
+/// The bytes of hex digits written in groups (`"00000003 78797a"`).
 fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(s.split_whitespace().collect::<String>()).unwrap()
 }
 
 #[test]

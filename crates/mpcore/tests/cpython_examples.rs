@@ -17,7 +17,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use support::{hex, pattern, Peer, KEY, SIZES, WRONG_KEY};
+use support::{pattern, Peer, KEY, SIZES, WRONG_KEY};
 
 /// The path of the built example `name`.
 fn example(name: &str) -> PathBuf {
@@ -56,7 +56,7 @@ fn run(command: &mut Command) -> (Output, String) {
 }
 
 fn python_client_echoes_through_a_stock_listener(version: &str) {
-    let mut listener = Peer::python(version, "peer.py", &["listen", "inet", &hex(KEY)]);
+    let mut listener = Peer::python(version, "peer.py", &["listen", "inet", &hex::encode(KEY)]);
     let line = listener.line();
     let address = line
         .strip_prefix("address inet ")
@@ -65,7 +65,7 @@ fn python_client_echoes_through_a_stock_listener(version: &str) {
     let sizes = SIZES.map(|n| n.to_string()).join(",");
     let (output, stdout) = run(Command::new(example("python_client"))
         .args([&address, "--sizes", &sizes])
-        .env("MPCORE_AUTHKEY_HEX", hex(KEY)));
+        .env("MPCORE_AUTHKEY_HEX", hex::encode(KEY)));
     assert!(output.status.success(), "{stdout}");
     assert!(
         stdout.contains(&format!("connecting to {address} (with authkey)")),
@@ -87,7 +87,7 @@ fn python_client_echoes_through_a_stock_listener(version: &str) {
 }
 
 fn python_client_reports_a_wrong_key(version: &str) {
-    let mut listener = Peer::python(version, "peer.py", &["listen", "inet", &hex(KEY)]);
+    let mut listener = Peer::python(version, "peer.py", &["listen", "inet", &hex::encode(KEY)]);
     let line = listener.line();
     let address = line
         .strip_prefix("address inet ")
@@ -96,7 +96,7 @@ fn python_client_reports_a_wrong_key(version: &str) {
     let start = Instant::now();
     let (output, stdout) = run(Command::new(example("python_client"))
         .arg(&address)
-        .env("MPCORE_AUTHKEY_HEX", hex(WRONG_KEY)));
+        .env("MPCORE_AUTHKEY_HEX", hex::encode(WRONG_KEY)));
     assert_eq!(output.status.code(), Some(2), "{stdout}");
     assert!(
         stdout.contains("authentication failed: the peer rejected our answer"),

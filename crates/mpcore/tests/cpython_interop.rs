@@ -13,7 +13,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use mpcore::{connect, Address, AuthError, AuthKey, Error, Listener};
-use support::{hex, pattern, sizes_arg, Peer, KEY, SIZES, WRONG_KEY};
+use support::{pattern, sizes_arg, Peer, KEY, SIZES, WRONG_KEY};
 
 #[derive(Clone, Copy, Debug)]
 enum Family {
@@ -82,7 +82,7 @@ fn our_listener_stock_client(version: &str, family: Family) {
     let mut peer = Peer::python(
         version,
         "peer.py",
-        &["connect", &address, &hex(KEY), &sizes_arg()],
+        &["connect", &address, &hex::encode(KEY), &sizes_arg()],
     );
     let (_listener, conn) = accept_within_30s(listener);
     let conn = conn.unwrap();
@@ -114,7 +114,11 @@ fn stock_listener_our_client(version: &str, family: Family) {
         Address::Inet(_) => "inet".to_owned(),
         other => peer_spelling(&other),
     };
-    let mut peer = Peer::python(version, "peer.py", &["listen", &spelling, &hex(KEY)]);
+    let mut peer = Peer::python(
+        version,
+        "peer.py",
+        &["listen", &spelling, &hex::encode(KEY)],
+    );
     let address = parse_announced(&peer.line());
     let conn = connect(&address, Some(&AuthKey::new(KEY))).unwrap();
     for size in SIZES {
@@ -155,7 +159,7 @@ fn wrong_key_against_stock_client(version: &str) {
     let mut peer = Peer::python(
         version,
         "peer.py",
-        &["connect", &address, &hex(WRONG_KEY), "1"],
+        &["connect", &address, &hex::encode(WRONG_KEY), "1"],
     );
     let (_listener, result) = accept_within_30s(listener);
     assert!(
@@ -169,7 +173,7 @@ fn wrong_key_against_stock_client(version: &str) {
 
 /// A stock listener with the right key, our client with a wrong one.
 fn wrong_key_against_stock_listener(version: &str) {
-    let mut peer = Peer::python(version, "peer.py", &["listen", "inet", &hex(KEY)]);
+    let mut peer = Peer::python(version, "peer.py", &["listen", "inet", &hex::encode(KEY)]);
     let address = parse_announced(&peer.line());
     let start = Instant::now();
     let result = connect(&address, Some(&AuthKey::new(WRONG_KEY)));

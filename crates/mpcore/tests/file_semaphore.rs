@@ -13,12 +13,11 @@
 mod forked;
 mod signals;
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Once};
+use std::sync::{Arc, MutexGuard, Once};
 use std::time::{Duration, Instant, SystemTime};
 
 use forked::Child;
@@ -31,8 +30,6 @@ fn test_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mpcore-file-semaphores")
 }
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
 /// Forces the file backend and the test directory (once, before any semaphore call), and
 /// serialises the tests.
 fn setup() -> MutexGuard<'static, ()> {
@@ -41,16 +38,11 @@ fn setup() -> MutexGuard<'static, ()> {
         std::env::set_var("MPRS_SEMAPHORES", "file");
         std::env::set_var("MPRS_SEMAPHORE_DIR", test_dir());
     });
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+    forked::serial()
 }
 
 fn unique_name(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "/mpf-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    forked::unique_name("/mpf", tag)
 }
 
 /// The files in the test directory that belong to `name`, or to this process's temporary names.
@@ -74,6 +66,12 @@ impl Drop for RemoveOnDrop<'_> {
     }
 }
 
+/// Unlinks `name` and checks that no file of it is left.
+fn unlink_leaving_nothing(name: &str) {
+    unlink(name).unwrap();
+    assert_no_files(name);
+}
+
 fn assert_no_files(name: &str) {
     assert_eq!(
         files_of(name),
@@ -81,31 +79,6 @@ fn assert_no_files(name: &str) {
         "left behind in {}",
         test_dir().display()
     );
-}
-
-/// A number in a file: `bump` reads it and writes it back plus one, with a pause in between,
-/// so only mutual exclusion keeps the total exact. Shared with forked children through the
-/// inherited descriptor.
-struct FileCounter(File);
-
-impl FileCounter {
-    fn new() -> Self {
-        FileCounter(tempfile::tempfile().unwrap())
-    }
-
-    fn get(&self) -> u64 {
-        let mut bytes = [0u8; 8];
-        match self.0.read_exact_at(&mut bytes, 0) {
-            Ok(()) => u64::from_le_bytes(bytes),
-            Err(_) => 0,
-        }
-    }
-
-    fn bump(&self) {
-        let value = self.get();
-        std::thread::yield_now();
-        self.0.write_all_at(&(value + 1).to_le_bytes(), 0).unwrap();
-    }
 }
 
 #[test]
@@ -125,8 +98,7 @@ fn the_forced_backend_is_the_file_one_in_a_private_directory() {
     // Not a POSIX semaphore: nothing of that name in /dev/shm.
     assert!(!PathBuf::from(format!("/dev/shm/sem.{}", &name[1..])).exists());
     assert_eq!(sem.value().unwrap(), 3);
-    unlink(&name).unwrap();
-    assert_no_files(&name);
+    unlink_leaving_nothing(&name);
 }
 
 #[test]
@@ -147,8 +119,7 @@ fn names_open_unlink_and_collide_as_posix_ones_do() {
     first.release().unwrap();
     assert_eq!(same.value().unwrap(), 1);
     assert!(!same.is_zero().unwrap());
-    unlink(&name).unwrap();
-    assert_no_files(&name);
+    unlink_leaving_nothing(&name);
     for gone in [
         SemLock::open(&name, Kind::Semaphore, 1).err(),
         unlink(&name).err(),
@@ -182,22 +153,7 @@ fn unlinked_at_creation_leaves_no_name_and_a_working_semaphore() {
 fn a_forked_child_adopts_the_mapping_by_handle_and_shares_the_count() {
     let _serial = setup();
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("fork"), true).unwrap();
-    let handle = lock.handle();
-    let child = Child::spawn(|| {
-        let adopted = SemLock::from_handle(handle, Kind::Semaphore, 1).unwrap();
-        let took = adopted.try_acquire().unwrap();
-        let bogus = matches!(
-            SemLock::from_handle(handle ^ 0x40, Kind::Semaphore, 1),
-            Err(Error::InvalidHandle)
-        );
-        took && bogus && adopted.value().unwrap() == 0
-    });
-    assert!(child.succeeded());
-    assert_eq!(
-        lock.value().unwrap(),
-        0,
-        "the child's acquire is visible here"
-    );
+    forked::assert_a_child_adopts_by_handle(&lock, 0x40);
     lock.release().unwrap();
     assert_eq!(lock.value().unwrap(), 1);
 }
@@ -206,28 +162,7 @@ fn a_forked_child_adopts_the_mapping_by_handle_and_shares_the_count() {
 fn forked_processes_contending_lose_no_update() {
     let _serial = setup();
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("contend"), true).unwrap();
-    let counter = FileCounter::new();
-    const PROCESSES: u64 = 4;
-    const ROUNDS: u64 = 400;
-    let work = || {
-        for _ in 0..ROUNDS {
-            lock.acquire().unwrap();
-            counter.bump();
-            lock.release().unwrap();
-        }
-        true
-    };
-    let children: Vec<Child> = (1..PROCESSES).map(|_| Child::spawn(work)).collect();
-    assert!(work());
-    for child in children {
-        assert!(child.succeeded());
-    }
-    assert_eq!(
-        counter.get(),
-        PROCESSES * ROUNDS,
-        "updates were lost: no mutual exclusion"
-    );
-    assert_eq!(lock.value().unwrap(), 1);
+    forked::assert_processes_exclude_each_other(&lock, 4, 400);
 }
 
 #[test]
@@ -491,8 +426,7 @@ fn an_execd_process_opens_the_semaphore_by_name() {
         &[("MPRS_SEMAPHORES", "posix")]
     ));
     assert_eq!(sem.value().unwrap(), 3);
-    unlink(&name).unwrap();
-    assert_no_files(&name);
+    unlink_leaving_nothing(&name);
 }
 
 #[test]

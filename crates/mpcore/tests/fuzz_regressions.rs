@@ -26,22 +26,15 @@ fn replay(target: &str, check: fn(&[u8])) {
     }
 }
 
-#[test]
-fn frame_header() {
-    replay("frame_header", fuzz_harness::frame_header::check);
+/// One test per fuzz target, named after it: replays `tests/fuzz_regressions/<target>/` through
+/// `fuzz_harness::<target>::check`.
+macro_rules! replay_tests {
+    ($($target:ident),* $(,)?) => {$(
+        #[test]
+        fn $target() {
+            replay(stringify!($target), fuzz_harness::$target::check);
+        }
+    )*};
 }
 
-#[test]
-fn recv_stream() {
-    replay("recv_stream", fuzz_harness::recv_stream::check);
-}
-
-#[test]
-fn handshake() {
-    replay("handshake", fuzz_harness::handshake::check);
-}
-
-#[test]
-fn auth_messages() {
-    replay("auth_messages", fuzz_harness::auth_messages::check);
-}
+replay_tests!(frame_header, recv_stream, handshake, auth_messages);

@@ -8,95 +8,20 @@
 
 mod forked;
 
-use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use forked::Child;
+use forked::{serial, Child};
 use mpcore::{unlink, Error, Kind, SemLock};
 
-static FORK_LOCK: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    FORK_LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn unique_name(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "/mpcore-test-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// A `u64` in a shared anonymous mapping: the same memory in parent and child.
-struct SharedCounter(NonNull<u64>);
-
-impl SharedCounter {
-    fn new() -> Self {
-        // SAFETY: a fresh anonymous shared mapping of one page; checked for MAP_FAILED below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                4096,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(p, libc::MAP_FAILED);
-        SharedCounter(NonNull::new(p.cast()).expect("mmap returned null"))
-    }
-
-    /// A deliberately non-atomic read-modify-write: only mutual exclusion keeps it exact.
-    fn racy_increment(&self) {
-        // SAFETY: the mapping is valid for the counter's lifetime; volatile accesses keep the
-        // compiler from merging the read and the write.
-        unsafe {
-            let v = std::ptr::read_volatile(self.0.as_ptr());
-            std::thread::yield_now();
-            std::ptr::write_volatile(self.0.as_ptr(), v + 1);
-        }
-    }
-
-    fn get(&self) -> u64 {
-        // SAFETY: as above.
-        unsafe { std::ptr::read_volatile(self.0.as_ptr()) }
-    }
-}
-
-impl Drop for SharedCounter {
-    fn drop(&mut self) {
-        // SAFETY: unmaps the page mapped in `new`, no longer used.
-        unsafe { libc::munmap(self.0.as_ptr().cast(), 4096) };
-    }
+    forked::unique_name("/mpcore-test", tag)
 }
 
 #[test]
 fn two_processes_exclude_each_other() {
     let _serial = serial();
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("mutex"), true).unwrap();
-    let counter = SharedCounter::new();
-    const ROUNDS: u64 = 300;
-    let work = || {
-        for _ in 0..ROUNDS {
-            lock.acquire().unwrap();
-            counter.racy_increment();
-            lock.release().unwrap();
-        }
-        true
-    };
-    let child = Child::spawn(work);
-    work();
-    assert!(child.succeeded());
-    assert_eq!(
-        counter.get(),
-        2 * ROUNDS,
-        "increments were lost: no mutual exclusion"
-    );
+    forked::assert_processes_exclude_each_other(&lock, 2, 300);
 }
 
 #[test]
@@ -189,21 +114,5 @@ fn releasing_too_many_times_is_refused_in_every_process() {
 fn a_forked_child_adopts_an_unnamed_lock_by_handle() {
     let _serial = serial();
     let lock = SemLock::create(Kind::Semaphore, 1, 1, &unique_name("adopt"), true).unwrap();
-    let handle = lock.handle();
-    let child = Child::spawn(|| {
-        let adopted = SemLock::from_handle(handle, Kind::Semaphore, 1).unwrap();
-        let fresh = adopted.count() == 0 && adopted.name().is_none();
-        let took = adopted.try_acquire().unwrap();
-        let bogus = matches!(
-            SemLock::from_handle(handle ^ 0x10, Kind::Semaphore, 1),
-            Err(Error::InvalidHandle)
-        );
-        fresh && took && bogus
-    });
-    assert!(child.succeeded());
-    assert_eq!(
-        lock.value().unwrap(),
-        0,
-        "the child's acquire is visible here"
-    );
+    forked::assert_a_child_adopts_by_handle(&lock, 0x10);
 }

@@ -12,17 +12,6 @@ use mpcore::{AuthError, AuthKey, Dialect, Digest};
 
 const KEY: &[u8] = b"test-authkey-0123456789abcdef!!!";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 /// `bytes(range(n))`, the nonce of stock's vectors.
 fn nonce(n: u8) -> Vec<u8> {
     (0..n).collect()
@@ -38,17 +27,32 @@ fn answers_match_stock_cpythons_bytes() {
     let answerer = Answerer::new(key.clone(), modern_dialect);
     let legacy = nonce(20);
     let legacy_answer = "e187ac8ed4c61c959c4dcf2acad0f007";
-    assert_eq!(hex(&create_response(&key, &legacy).unwrap()), legacy_answer);
+    assert_eq!(
+        hex::encode(create_response(&key, &legacy).unwrap()),
+        legacy_answer
+    );
     let message = [CHALLENGE, &legacy].concat();
-    assert_eq!(hex(&answerer.respond(&message).unwrap()), legacy_answer);
+    assert_eq!(
+        hex::encode(answerer.respond(&message).unwrap()),
+        legacy_answer
+    );
 
     let modern = [b"{sha256}".as_slice(), &nonce(40)].concat();
     let modern_answer =
         "7b7368613235367dcf02ade8e44ab7869f5a850efda3aedacd42ca2c00a17b2a5381b6744dd9a82f";
     let message = [CHALLENGE, &modern].concat();
-    assert_eq!(hex(&answerer.respond(&message).unwrap()), modern_answer);
-    verify_response(&key, &modern, &unhex(modern_answer), modern_dialect).unwrap();
-    let answer_of_3_11 = unhex("1b80bd1da7e88b9ec76c2669246a7752");
+    assert_eq!(
+        hex::encode(answerer.respond(&message).unwrap()),
+        modern_answer
+    );
+    verify_response(
+        &key,
+        &modern,
+        &hex::decode(modern_answer).unwrap(),
+        modern_dialect,
+    )
+    .unwrap();
+    let answer_of_3_11 = hex::decode("1b80bd1da7e88b9ec76c2669246a7752").unwrap();
     verify_response(&key, &modern, &answer_of_3_11, modern_dialect).unwrap();
 }
 

@@ -20,8 +20,9 @@ def _load_stock():
     """The interpreter's own ``_posixshmem``, the C extension this module shadows (``None`` if it
     has none). Only an extension module counts: any ``_posixshmem.py`` on the path is a shadow.
 
-    (``multiprocessing_rs._stock`` does the same for ``_multiprocessing``, but this module must
-    not need the package importable: under ``-S`` only the override directory may be on the path.)
+    (``multiprocessing_rs._fallback.stock_multiprocessing`` finds stock's ``_multiprocessing``,
+    but this module must not need the package importable: under ``-S`` only the override
+    directory may be on the path.)
     """
     for directory in sys.path:
         for suffix in importlib.machinery.EXTENSION_SUFFIXES:

@@ -31,27 +31,12 @@ import warnings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from multiprocessing_rs import _native
+from raising_conversions import Raises
 
 assert getattr(_multiprocessing, "__multiprocessing_rs__", False), "run this under the override"
 
 PREFIX = f"/mprs-fuzz-{os.getpid()}-"
 NO_DESCRIPTOR = [-1, -2, -(2**31), 999_999, 2**31, 2**63, -(2**63) - 1]
-
-
-class Raises:
-    """An object whose conversions raise, as a broken user type's would."""
-
-    def __index__(self):
-        raise ZeroDivisionError("__index__")
-
-    def __float__(self):
-        raise ZeroDivisionError("__float__")
-
-    def __bool__(self):
-        raise ZeroDivisionError("__bool__")
-
-    def __len__(self):
-        raise ZeroDivisionError("__len__")
 
 
 class HugeIndex:

@@ -4,23 +4,10 @@ reaches _on_queue_feeder_error; prints one JSON report (tests/python/test_queue_
 import json
 import multiprocessing
 import threading
-from multiprocessing import queues, reduction
+from multiprocessing import queues
+from multiprocessing.reduction import ForkingPickler
 
-ForkingPickler = reduction.ForkingPickler
-
-
-class Point:
-    def __init__(self, x, y):
-        self.x, self.y = x, y
-
-
-class Tagged:
-    def __init__(self, tag):
-        self.tag = tag
-
-
-def stock_bytes(obj):
-    return bytes(ForkingPickler.dumps(obj))
+from pickled_objects import OBJECTS, Point, Tagged, stock_bytes
 
 
 def put_and_read(q, obj):
@@ -30,25 +17,6 @@ def put_and_read(q, obj):
     raw = q._reader.recv_bytes()
     putter.join()
     return raw
-
-
-def shared():
-    part = [1, 2]
-    loop = [part, part]
-    loop.append(loop)
-    return loop
-
-
-OBJECTS = [
-    None,
-    7,
-    "text",
-    (0, 1, (True, [2])),
-    {"p": [Point(1, 2)] * 3},
-    shared(),
-    b"x" * (1 << 20),
-    list(range(50_000)),
-]
 
 
 class RecordingQueue(queues.Queue):

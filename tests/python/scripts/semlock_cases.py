@@ -20,6 +20,8 @@ import weakref  # noqa: F401
 from decimal import Decimal  # noqa: F401
 from fractions import Fraction  # noqa: F401
 
+from raising_conversions import Raises  # noqa: F401
+
 M = _multiprocessing
 SemLock = M.SemLock
 sem_unlink = M.sem_unlink
@@ -164,17 +166,6 @@ class Index:
 
     def __index__(self):
         return self.v
-
-
-class Boom:
-    def __index__(self):
-        raise ZeroDivisionError("index boom")
-
-    def __bool__(self):
-        raise ZeroDivisionError("bool boom")
-
-    def __float__(self):
-        raise ZeroDivisionError("float boom")
 
 
 class Str(str):

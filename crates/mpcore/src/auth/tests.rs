@@ -20,16 +20,17 @@ fn key() -> AuthKey {
     AuthKey::new(KEY)
 }
 
+/// The bytes of hex digits written in groups (`"00000003 78797a"`).
 fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(s.split_whitespace().collect::<String>()).unwrap()
 }
 
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Asserts that `result` is an error matching `pattern` (the error shown if not).
+macro_rules! assert_fails {
+    ($result:expr, $pattern:pat $(if $guard:expr)?) => {
+        let err = $result.unwrap_err();
+        assert!(matches!(&err, $pattern $(if $guard)?), "{err:?}");
+    };
 }
 
 /// `bytes(range(n))`, the nonce of the vectors.
@@ -49,7 +50,7 @@ const FAILURE_FRAME: &str = "00000009 234641494c55524523";
 fn modern_challenge() -> String {
     format!(
         "0000003b 234348414c4c454e474523 7b7368613235367d {}",
-        to_hex(&nonce(40))
+        hex::encode(nonce(40))
     )
 }
 
@@ -86,7 +87,9 @@ fn against<T: Send>(
         });
         for step in script {
             match step {
-                Expects(wire) => assert_eq!(to_hex(&read_frame(&mut peer)), to_hex(&hex(wire))),
+                Expects(wire) => {
+                    assert_eq!(hex::encode(read_frame(&mut peer)), hex::encode(hex(wire)))
+                }
                 Sends(wire) => peer.write_all(&hex(wire)).unwrap(),
             }
         }
@@ -96,7 +99,7 @@ fn against<T: Send>(
         if let Err(err) = peer.read_to_end(&mut rest) {
             assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
         }
-        assert_eq!(to_hex(&rest), "", "nothing beyond the script");
+        assert_eq!(hex::encode(&rest), "", "nothing beyond the script");
         result
     })
 }
@@ -125,33 +128,30 @@ fn answer_as_3_11(conn: &Connection) -> Result<()> {
 
 #[test]
 fn legacy_deliverer_matches_cpython_3_11() {
-    let script = [
-        Expects(LEGACY_CHALLENGE.into()),
-        Sends(LEGACY_ANSWER.into()),
-        Expects(WELCOME_FRAME.into()),
-    ];
+    let script = delivered(LEGACY_CHALLENGE, LEGACY_ANSWER, WELCOME_FRAME);
     against(&script, deliver(Dialect::Legacy)).unwrap();
 }
 
 #[test]
 fn modern_deliverer_matches_cpython_3_13() {
-    let script = [
-        Expects(modern_challenge()),
-        Sends(MODERN_ANSWER.into()),
-        Expects(WELCOME_FRAME.into()),
-    ];
+    let script = delivered(&modern_challenge(), MODERN_ANSWER, WELCOME_FRAME);
     against(&script, deliver(Dialect::default())).unwrap();
 }
 
 #[test]
 fn modern_deliverer_welcomes_a_legacy_answerer() {
     // A 3.11 client MACs the whole `{sha256}`+nonce with MD5 and sends the bare 16 bytes.
-    let script = [
-        Expects(modern_challenge()),
-        Sends(LEGACY_ANSWER_TO_MODERN.into()),
-        Expects(WELCOME_FRAME.into()),
-    ];
+    let script = delivered(&modern_challenge(), LEGACY_ANSWER_TO_MODERN, WELCOME_FRAME);
     against(&script, deliver(Dialect::default())).unwrap();
+}
+
+/// The peer's side of a delivery: it expects `challenge`, answers `answer`, expects `verdict`.
+fn delivered(challenge: &str, answer: &str, verdict: &str) -> [Peer; 3] {
+    [
+        Expects(challenge.into()),
+        Sends(answer.into()),
+        Expects(verdict.into()),
+    ]
 }
 
 /// The peer's side of an answer: it challenges, expects `answer`, and sends `verdict`.
@@ -193,11 +193,11 @@ fn modern_deliverer_accepts_every_allowed_digest() {
     ];
     for (prefix, mac) in answers {
         let response = hex(&format!("{prefix}{mac}"));
-        let script = [
-            Expects(modern_challenge()),
-            Sends(format!("{:08x}{}", response.len(), to_hex(&response))),
-            Expects(WELCOME_FRAME.into()),
-        ];
+        let script = delivered(
+            &modern_challenge(),
+            &format!("{:08x}{}", response.len(), hex::encode(&response)),
+            WELCOME_FRAME,
+        );
         against(&script, deliver(Dialect::default())).unwrap_or_else(|e| panic!("{prefix}: {e}"));
     }
 }
@@ -223,7 +223,7 @@ fn answers_name_the_digest_of_the_challenge() {
     for (digest, response) in expected {
         let challenge = challenge_body(Dialect::Modern(digest));
         assert_eq!(
-            to_hex(&create_response(&key(), &challenge).unwrap()),
+            hex::encode(create_response(&key(), &challenge).unwrap()),
             response
         );
         verify_response(&key(), &challenge, &hex(response), Dialect::Modern(digest)).unwrap();
@@ -234,33 +234,26 @@ fn answers_name_the_digest_of_the_challenge() {
 fn a_wrong_answer_is_told_failure_on_both_sides() {
     let wrong = AuthKey::new(b"not the key".to_vec());
     let wrong_mac = create_response(&wrong, &challenge_body(Dialect::default())).unwrap();
-    let script = [
-        Expects(modern_challenge()),
-        Sends(format!("00000028{}", to_hex(&wrong_mac))),
-        Expects(FAILURE_FRAME.into()),
-    ];
-    let err = against(&script, deliver(Dialect::default())).unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::DigestReceivedWrong)),
-        "{err:?}"
+    let script = delivered(
+        &modern_challenge(),
+        &format!("00000028{}", hex::encode(&wrong_mac)),
+        FAILURE_FRAME,
+    );
+    assert_fails!(
+        against(&script, deliver(Dialect::default())),
+        Error::Auth(AuthError::DigestReceivedWrong)
     );
 
-    let legacy = [
-        Expects(LEGACY_CHALLENGE.into()),
-        Sends(LEGACY_ANSWER_TO_MODERN.into()),
-        Expects(FAILURE_FRAME.into()),
-    ];
-    let err = against(&legacy, deliver(Dialect::Legacy)).unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::DigestReceivedWrong)),
-        "{err:?}"
+    let legacy = delivered(LEGACY_CHALLENGE, LEGACY_ANSWER_TO_MODERN, FAILURE_FRAME);
+    assert_fails!(
+        against(&legacy, deliver(Dialect::Legacy)),
+        Error::Auth(AuthError::DigestReceivedWrong)
     );
 
     let refused = answered(&modern_challenge(), MODERN_ANSWER, FAILURE_FRAME);
-    let err = against(&refused, answer).unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::DigestSentRejected)),
-        "{err:?}"
+    assert_fails!(
+        against(&refused, answer),
+        Error::Auth(AuthError::DigestSentRejected)
     );
 }
 
@@ -282,31 +275,30 @@ fn an_oversized_response_is_a_bad_length_not_a_failure() {
         Expects(modern_challenge()),
         Sends(format!("00000101{}", "00".repeat(257))),
     ];
-    let err = against(&script, deliver(Dialect::default())).unwrap_err();
-    assert!(matches!(err, Error::BadMessageLength), "{err:?}");
+    assert_fails!(
+        against(&script, deliver(Dialect::default())),
+        Error::BadMessageLength
+    );
 }
 
 #[test]
 fn the_answerer_checks_the_challenge_first() {
-    let err = against(&[Sends("00000007 68656c6c6f2700".into())], answer).unwrap_err();
-    assert!(
-        matches!(&err, Error::Auth(AuthError::ExpectedChallenge { message }) if message == b"hello'\0"),
-        "{err:?}"
+    assert_fails!(
+        against(&[Sends("00000007 68656c6c6f2700".into())], answer),
+        Error::Auth(AuthError::ExpectedChallenge { message }) if message == b"hello'\0"
     );
-    let short = format!("0000001e 234348414c4c454e474523 {}", to_hex(&nonce(19)));
-    let err = against(&[Sends(short)], answer).unwrap_err();
-    assert!(matches!(
-        err,
+    let short = format!("0000001e 234348414c4c454e474523 {}", hex::encode(nonce(19)));
+    assert_fails!(
+        against(&[Sends(short)], answer),
         Error::Auth(AuthError::ChallengeTooShort { len: 19 })
-    ));
+    );
     let unknown = format!(
         "00000024 234348414c4c454e474523 7b756e6b6e6f776e7d {}",
-        to_hex(&nonce(16))
+        hex::encode(nonce(16))
     );
-    let err = against(&[Sends(unknown)], answer).unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::UnsupportedDigest { .. })),
-        "{err:?}"
+    assert_fails!(
+        against(&[Sends(unknown)], answer),
+        Error::Auth(AuthError::UnsupportedDigest { .. })
     );
 }
 
@@ -419,13 +411,12 @@ fn a_legacy_answerer_answers_every_challenge_with_a_bare_md5() {
     let modern = welcomed(&modern_challenge(), LEGACY_ANSWER_TO_MODERN);
     against(&modern, answer_as_3_11).unwrap();
     // It has no length rule: a short challenge is answered too (and then rejected).
-    let md5 = format!("00000010 {}", to_hex(&Digest::Md5.hmac(KEY, b"abc")));
+    let md5 = format!("00000010 {}", hex::encode(Digest::Md5.hmac(KEY, b"abc")));
     let short = "0000000e 234348414c4c454e474523 616263";
     let refused = answered(short, &md5, FAILURE_FRAME);
-    let err = against(&refused, answer_as_3_11).unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::DigestSentRejected)),
-        "{err:?}"
+    assert_fails!(
+        against(&refused, answer_as_3_11),
+        Error::Auth(AuthError::DigestSentRejected)
     );
 }
 
@@ -453,22 +444,22 @@ fn the_state_machines_meet_without_any_io() {
 fn the_state_machines_produce_the_vectors() {
     let modern = deliverer(Dialect::default());
     assert_eq!(
-        to_hex(modern.challenge()),
-        to_hex(&hex(&modern_challenge())[4..])
+        hex::encode(modern.challenge()),
+        hex::encode(&hex(&modern_challenge())[4..])
     );
     let answer = Answerer::new(key(), Dialect::default())
         .respond(modern.challenge())
         .unwrap();
-    assert_eq!(to_hex(&answer), to_hex(&hex(MODERN_ANSWER)[4..]));
+    assert_eq!(hex::encode(&answer), hex::encode(&hex(MODERN_ANSWER)[4..]));
     let legacy = deliverer(Dialect::Legacy);
     assert_eq!(
-        to_hex(legacy.challenge()),
-        to_hex(&hex(LEGACY_CHALLENGE)[4..])
+        hex::encode(legacy.challenge()),
+        hex::encode(&hex(LEGACY_CHALLENGE)[4..])
     );
     let answer = Answerer::new(key(), Dialect::Legacy)
         .respond(legacy.challenge())
         .unwrap();
-    assert_eq!(to_hex(&answer), to_hex(&hex(LEGACY_ANSWER)[4..]));
+    assert_eq!(hex::encode(&answer), hex::encode(&hex(LEGACY_ANSWER)[4..]));
 }
 
 #[test]

@@ -133,7 +133,8 @@ impl RecvState {
     /// a place of exactly that length and calls
     /// [`recv_payload_into`](Self::recv_payload_into). Resumable like [`recv`](Self::recv).
     pub fn recv_header(&mut self, fd: BorrowedFd<'_>, maxlength: Option<usize>) -> Result<usize> {
-        self.header_with(fd, maxlength, Wait::Yes)
+        let result = self.expected_len(fd, maxlength, Wait::Yes);
+        self.keep_unless_failed(result)
     }
 
     /// [`recv_header`](Self::recv_header) without waiting: reads only the header bytes that
@@ -146,16 +147,13 @@ impl RecvState {
         fd: BorrowedFd<'_>,
         maxlength: Option<usize>,
     ) -> Result<usize> {
-        self.header_with(fd, maxlength, Wait::No)
+        let result = self.expected_len(fd, maxlength, Wait::No);
+        self.keep_unless_failed(result)
     }
 
-    fn header_with(
-        &mut self,
-        fd: BorrowedFd<'_>,
-        maxlength: Option<usize>,
-        wait: Wait,
-    ) -> Result<usize> {
-        let result = self.expected_len(fd, maxlength, wait);
+    /// Keeps the progress (a header read, waiting for its payload) unless `result` is an error
+    /// that cannot be resumed; then starts afresh.
+    fn keep_unless_failed<T>(&mut self, result: Result<T>) -> Result<T> {
         if matches!(&result, Err(err) if !err.is_resumable()) {
             *self = Self::new();
         }

@@ -167,26 +167,20 @@ fn in_either<T>(
     file_op: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
     let files_first = matches!(settled(), Ok(Some(SemaphoreBackend::File)));
-    let (posix_err, file_err) = if files_first {
-        let file_err = match file_op() {
-            Ok(found) => return Ok(found),
-            Err(err) => err,
-        };
-        match posix_op() {
-            Ok(found) => return Ok(found),
-            Err(err) => (err, file_err),
-        }
+    let both_failed = if files_first {
+        first_success(file_op, posix_op).map_err(|(file_err, posix_err)| (posix_err, file_err))
     } else {
-        let posix_err = match posix_op() {
-            Ok(found) => return Ok(found),
-            Err(err) => err,
-        };
-        match file_op() {
-            Ok(found) => return Ok(found),
-            Err(err) => (posix_err, err),
-        }
+        first_success(posix_op, file_op)
     };
-    Err(preferred_error(files_first, posix_err, file_err))
+    both_failed.map_err(|(posix_err, file_err)| preferred_error(files_first, posix_err, file_err))
+}
+
+/// `first()`'s success, else `second()`'s; else both errors, in that order.
+fn first_success<T>(
+    first: impl FnOnce() -> Result<T>,
+    second: impl FnOnce() -> Result<T>,
+) -> std::result::Result<T, (Error, Error)> {
+    first().or_else(|first_err| second().map_err(|second_err| (first_err, second_err)))
 }
 
 /// The file backend's error if this process creates files, else POSIX's, unless POSIX cannot
@@ -197,6 +191,20 @@ fn preferred_error(files_chosen: bool, posix_err: Error, file_err: Error) -> Err
         Some(libc::ENOSYS | libc::EROFS) => file_err,
         _ => posix_err,
     }
+}
+
+/// The call on whichever backend's semaphore `this` (a [`RawSemaphore`]) holds, bound to
+/// `sem`: one expression when both backends spell it alike, else POSIX's, then the file one's.
+macro_rules! on_either {
+    ($this:expr, $sem:ident => $body:expr) => {
+        on_either!($this, $sem => $body, $body)
+    };
+    ($this:expr, $sem:ident => $posix:expr, $file:expr) => {
+        match $this {
+            RawSemaphore::Posix($sem) => $posix,
+            RawSemaphore::File($sem) => $file,
+        }
+    };
 }
 
 /// One open semaphore of either backend.
@@ -240,41 +248,28 @@ impl Backend for RawSemaphore {
     }
 
     fn handle(&self) -> usize {
-        match self {
-            RawSemaphore::Posix(sem) => sem.handle(),
-            RawSemaphore::File(sem) => sem.handle(),
-        }
+        on_either!(self, sem => sem.handle())
     }
 
     #[inline]
     fn try_wait(&self) -> Result<bool> {
-        match self {
-            RawSemaphore::Posix(sem) => sem.try_wait(),
-            RawSemaphore::File(sem) => Ok(sem.try_wait()),
-        }
+        // The file backend's cannot fail.
+        on_either!(self, sem => sem.try_wait(), Ok(sem.try_wait()))
     }
 
     fn wait(&self, deadline: Option<Deadline>) -> Result<Waited> {
-        match self {
-            RawSemaphore::Posix(sem) => sem.wait(deadline),
-            RawSemaphore::File(sem) => sem.wait(deadline),
-        }
+        on_either!(self, sem => sem.wait(deadline))
     }
 
     #[inline]
     fn post(&self) -> Result<()> {
-        match self {
-            RawSemaphore::Posix(sem) => sem.post(),
-            RawSemaphore::File(sem) => sem.post(),
-        }
+        on_either!(self, sem => sem.post())
     }
 
     #[inline]
     fn value(&self) -> Result<i32> {
-        match self {
-            RawSemaphore::Posix(sem) => sem.value(),
-            RawSemaphore::File(sem) => Ok(sem.value()),
-        }
+        // The file backend's cannot fail.
+        on_either!(self, sem => sem.value(), Ok(sem.value()))
     }
 
     fn unlink(name: &str) -> Result<()> {

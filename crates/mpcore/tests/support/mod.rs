@@ -28,10 +28,6 @@ pub fn pattern(size: usize) -> Vec<u8> {
 pub const KEY: &[u8] = b"mpcore interop key \x00\xff";
 pub const WRONG_KEY: &[u8] = b"not the key";
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The stock interpreter of CPython `version` ("3.11") from pyenv. Fails the test, never skips
 /// it, when the interpreter is missing.
 pub fn python(version: &str) -> PathBuf {
