@@ -24,6 +24,9 @@ from . import _native, _stdlib_shape
 _LEGACY = sys.version_info < (3, 12)
 #: The longest timeout stock's poll(2)-based wait takes: 2**31 - 1 milliseconds, rounded down.
 _MAX_POLL_SECONDS = 2147483
+#: ``Connection.recv_bytes`` once the transport is ours (``_queues`` reads messages itself
+#: only from connections whose ``recv_bytes`` this still is).
+patched_recv_bytes = None
 
 
 def patch(module):
@@ -70,11 +73,13 @@ def _patch_transport(Connection, ForkingPickler):
     }
     native_send, native_recv = _native.send_bytes, _native.recv_bytes
     native_recv_into, native_poll = _native.recv_bytes_into, _native.poll
+    native_recv_reusing = _native.recv_bytes_reusing
     BadMessageLength = _native.BadMessageLength
     loads = ForkingPickler.loads
     from multiprocessing import BufferTooShort
 
     from ._pickling import ReusedPickler
+    from ._reused_buffer import loads_lent, thread_buffer
 
     dumps = ReusedPickler(ForkingPickler).dumps
 
@@ -152,7 +157,10 @@ def _patch_transport(Connection, ForkingPickler):
             raise OSError("connection is write-only")
         if type(self) is not Connection:
             return stock["recv"](self)
-        return loads(native_recv(handle, None))
+        message = native_recv_reusing(handle, thread_buffer)
+        if type(message) is bytes:
+            return loads(message)
+        return loads_lent(message, loads)
 
     def _poll(self, timeout):
         # Stock waits with poll(2) in whole milliseconds and raises OverflowError for a timeout
@@ -190,6 +198,8 @@ def _patch_transport(Connection, ForkingPickler):
         function.__qualname__ = f"{Connection.__qualname__}.{function.__name__}"
         function.__module__ = Connection.__module__
         setattr(Connection, function.__name__, function)
+    global patched_recv_bytes
+    patched_recv_bytes = recv_bytes
 
 
 def _authkey_error(authkey):

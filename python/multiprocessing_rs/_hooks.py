@@ -11,7 +11,8 @@ imported (or at once if they already were):
 * ``multiprocessing.heap``: shared ctypes' arenas skip a ``/dev/shm`` that cannot take a file
   (see ``_heap``).
 * ``multiprocessing.queues``: ``Queue`` and ``SimpleQueue`` pickle their items with a
-  reused pickler (see ``_pickling``).
+  reused pickler (see ``_pickling``), and ``get`` unpickles large items out of a reused buffer
+  (see ``_queues``).
 
 They are patched from an import hook rather than from our ``_multiprocessing``, because not
 every program imports it before using them (on 3.13+, ``multiprocessing.connection`` no longer
@@ -49,20 +50,28 @@ def _patch_heap(module):
 
 
 def _patch_queues(module):
-    from . import _stdlib_shape
+    from . import _queues, _stdlib_shape
     from ._pickling import QueuePickling
 
     changed = _stdlib_shape.pickler_mismatches(module)
     if changed:
-        from ._fallback import warn_once
-
-        version = ".".join(map(str, sys.version_info[:3]))
-        warn_once(
-            f"multiprocessing.queues of Python {version} is not as this version expects ({'; '.join(changed)})",
-            "its stock pickling runs",
-        )
+        _warn_queues_changed(changed, "its stock pickling runs")
         return
     module._ForkingPickler = QueuePickling(module._ForkingPickler)
+    changed = _stdlib_shape.queue_mismatches(module)
+    if changed:
+        _warn_queues_changed(changed, "its stock Queue.get and SimpleQueue.get run")
+        return
+    _queues.patch(module)
+
+
+def _warn_queues_changed(changed, instead):
+    from ._fallback import warn_once
+
+    version = ".".join(map(str, sys.version_info[:3]))
+    warn_once(
+        f"multiprocessing.queues of Python {version} is not as this version expects ({'; '.join(changed)})", instead
+    )
 
 
 PATCHES = {

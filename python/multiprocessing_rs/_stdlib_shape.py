@@ -25,6 +25,13 @@ TRANSPORT_METHODS = {
 #: The reducer tables of ``ForkingPickler`` that a reused pickler checks for changes.
 PICKLER_TABLES = ("_copyreg_dispatch_table", "_extra_reducers")
 
+#: The queue methods ``_queues`` replaces: their parameters, and names their stock code reads
+#: (ours reads the same attributes and module globals, for the same things).
+QUEUE_METHODS = {
+    "Queue": (("self", "block", "timeout"), ("_closed", "_rlock", "_recv_bytes", "_sem", "_ForkingPickler")),
+    "SimpleQueue": (("self",), ("_rlock", "_reader", "_ForkingPickler")),
+}
+
 #: What every Connection sets in ``__init__`` and the replacements read.
 CONNECTION_ATTRIBUTES = ("_handle", "_readable", "_writable")
 
@@ -51,6 +58,23 @@ def pickler_mismatches(module):
         return [f"{module.__name__}._ForkingPickler (with dumps and loads) is missing"]
     missing = [name for name in PICKLER_TABLES if not isinstance(getattr(pickler, name, None), dict)]
     return [f"ForkingPickler.{name} is missing" for name in missing]
+
+
+def queue_mismatches(module):
+    """What the ``get`` patch (``_queues``) would not find as it expects in ``module``
+    (``multiprocessing.queues``)."""
+    found = []
+    if not isinstance(getattr(getattr(module, "connection", None), "Connection", None), type):
+        found.append("multiprocessing.queues.connection.Connection is missing")
+    for name, (params, names) in QUEUE_METHODS.items():
+        get = getattr(getattr(module, name, None), "get", None)
+        mismatch = _parameter_mismatch(f"{name}.get", get, params)
+        if not mismatch:
+            missing = [n for n in names if n not in get.__code__.co_names]
+            if missing:
+                mismatch = [f"{name}.get does not read {', '.join(missing)}"]
+        found += mismatch
+    return found
 
 
 def transport_mismatches(module):

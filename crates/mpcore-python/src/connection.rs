@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyInt};
+use pyo3::types::{PyByteArray, PyBytes, PyInt};
 
 use mpcore::{Error, RecvInto, RecvState, SendState};
 
@@ -205,6 +205,17 @@ pub(crate) fn recv_bytes(
     let fd = borrow_fd(fd)?;
     let mut state = RecvState::new();
     let len = read_header(py, &mut state, fd, maxlength)?.map_err(CoreError)?;
+    receive_fresh(py, &mut state, fd, len, maxlength)
+}
+
+/// The payload (of `len` bytes) of the message whose header `state` has read, as a new `bytes`.
+fn receive_fresh(
+    py: Python<'_>,
+    state: &mut RecvState,
+    fd: BorrowedFd<'_>,
+    len: usize,
+    maxlength: Option<usize>,
+) -> PyResult<Py<PyAny>> {
     if len > DIRECT_LIMIT {
         let payload = blocking(py, || state.recv(fd, maxlength))?;
         return Ok(PyBytes::new(py, &payload).into_any().unbind());
@@ -212,8 +223,62 @@ pub(crate) fn recv_bytes(
     let mut bytes = FreshBytes::new(py, len)?;
     let dest = bytes.contents();
     mpcore::advise_huge_pages(dest);
-    receive_payload(py, &mut state, fd, dest)?;
+    receive_payload(py, state, fd, dest)?;
     Ok(bytes.into_any())
+}
+
+/// Payloads over [`NOWAIT_LIMIT`] and up to this size are received by
+/// [`recv_bytes_reusing`] into the caller's reused buffer (which grows to the largest of them).
+const REUSE_LIMIT: usize = 4 << 20;
+
+/// The next message, for a caller that only unpickles it (`Connection.recv`, `Queue.get`): a
+/// payload of more than 64 KiB and at most 4 MiB is read into `thread.buffer` (a `bytearray`,
+/// grown to fit, never shrunk) unless `thread.lent` is true, and its length is returned, with
+/// `thread.lent` set (the caller unpickles it and sets it back); any other message comes back
+/// as a new `bytes`, as from `recv_bytes`. `thread` is the calling thread's
+/// `_reused_buffer._ThreadBuffer`.
+///
+/// Why: a received message is garbage as soon as it is unpickled, and unpickling copies the
+/// large objects out of it. Two large allocations per message (the message and the copy) are
+/// freed together, which is what makes glibc give the memory back to the kernel and fault it
+/// in again for the next message (a page fault per 4 KiB, about half the cost of a 1 MiB
+/// item); with the message in a buffer that stays, only the copy is allocated, and glibc keeps
+/// reusing its memory.
+#[pyfunction]
+pub(crate) fn recv_bytes_reusing(
+    py: Python<'_>,
+    fd: c_int,
+    thread: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let fd = borrow_fd(fd)?;
+    let mut state = RecvState::new();
+    let len = read_header(py, &mut state, fd, None)?.map_err(CoreError)?;
+    if len <= NOWAIT_LIMIT || len > REUSE_LIMIT || thread.getattr("lent")?.is_truthy()? {
+        return receive_fresh(py, &mut state, fd, len, None);
+    }
+    let buffer = thread.getattr("buffer")?;
+    let Ok(buffer) = buffer.cast::<PyByteArray>() else {
+        return receive_fresh(py, &mut state, fd, len, None);
+    };
+    // A buffer that cannot grow (exported elsewhere): this message goes to new memory instead.
+    if buffer.len() < len && buffer.resize(len).is_err() {
+        return receive_fresh(py, &mut state, fd, len, None);
+    }
+    // Exported for the call, so the buffer cannot be resized or freed while it is written.
+    let Some(mut view) = Buffer::writable(buffer.as_any()) else {
+        return receive_fresh(py, &mut state, fd, len, None);
+    };
+    let dest = &mut view.as_mut_slice()[..len];
+    // SAFETY: `[u8]` and `[MaybeUninit<u8>]` have the same layout, and every value written
+    // through the latter is an initialised byte.
+    let dest = unsafe { &mut *(dest as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    // Lent from here: a signal handler that receives on this thread meanwhile must not use it.
+    thread.setattr("lent", true)?;
+    if let Err(err) = receive_payload(py, &mut state, fd, dest) {
+        thread.setattr("lent", false)?;
+        return Err(err);
+    }
+    Ok(len.into_pyobject(py)?.into_any().unbind())
 }
 
 /// `Connection.recv_bytes_into(buf, offset)` after its checks: reads the next message into the

@@ -75,6 +75,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_function(wrap_pyfunction!(connection::send_bytes, m)?)?;
         m.add_function(wrap_pyfunction!(connection::recv_bytes, m)?)?;
         m.add_function(wrap_pyfunction!(connection::recv_bytes_into, m)?)?;
+        m.add_function(wrap_pyfunction!(connection::recv_bytes_reusing, m)?)?;
         m.add_function(wrap_pyfunction!(connection::poll, m)?)?;
     }
     #[cfg(target_os = "linux")]
