@@ -83,23 +83,24 @@ def _patch_transport(Connection, ForkingPickler):
 
     dumps = ReusedPickler(ForkingPickler).dumps
 
-    def send_bytes(self, buf, offset=0, size=None):
-        """Send the bytes data from a bytes-like object"""
-        handle = self._handle
+    def checked_handle(conn, direction_open, refusal):
+        """``conn``'s descriptor after stock's checks, in its words: closed, then the direction."""
+        handle = conn._handle
         if handle is None:
             raise OSError("handle is closed")
-        if not self._writable:
-            raise OSError("connection is read-only")
+        if not direction_open:
+            raise OSError(refusal)
+        return handle
+
+    def send_bytes(self, buf, offset=0, size=None):
+        """Send the bytes data from a bytes-like object"""
+        handle = checked_handle(self, self._writable, "connection is read-only")
         if type(self) is not Connection or native_send(handle, buf, offset, size) is NotImplemented:
             stock["send_bytes"](self, buf, offset, size)
 
     def send(self, obj):
         """Send a (picklable) object"""
-        handle = self._handle
-        if handle is None:
-            raise OSError("handle is closed")
-        if not self._writable:
-            raise OSError("connection is read-only")
+        handle = checked_handle(self, self._writable, "connection is read-only")
         if type(self) is not Connection:
             return stock["send"](self, obj)
         payload = dumps(obj)
@@ -110,11 +111,7 @@ def _patch_transport(Connection, ForkingPickler):
         """
         Receive bytes data as a bytes object.
         """
-        handle = self._handle
-        if handle is None:
-            raise OSError("handle is closed")
-        if not self._readable:
-            raise OSError("connection is write-only")
+        handle = checked_handle(self, self._readable, "connection is write-only")
         if maxlength is not None and maxlength < 0:
             raise ValueError("negative maxlength")
         if type(self) is not Connection:
@@ -134,11 +131,7 @@ def _patch_transport(Connection, ForkingPickler):
         Receive bytes data into a writeable bytes-like object.
         Return the number of bytes read.
         """
-        handle = self._handle
-        if handle is None:
-            raise OSError("handle is closed")
-        if not self._readable:
-            raise OSError("connection is write-only")
+        handle = checked_handle(self, self._readable, "connection is write-only")
         if type(self) is not Connection:
             return stock["recv_bytes_into"](self, buf, offset)
         result = native_recv_into(handle, buf, offset)
@@ -150,11 +143,7 @@ def _patch_transport(Connection, ForkingPickler):
 
     def recv(self):
         """Receive a (picklable) object"""
-        handle = self._handle
-        if handle is None:
-            raise OSError("handle is closed")
-        if not self._readable:
-            raise OSError("connection is write-only")
+        handle = checked_handle(self, self._readable, "connection is write-only")
         if type(self) is not Connection:
             return stock["recv"](self)
         message = native_recv_reusing(handle, thread_buffer)

@@ -8,7 +8,8 @@
 //! for the wrappers of CPython 3.10 and 3.11, `Modern` from 3.12.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyByteArray, PyBytes, PyTuple};
 
 use mpcore::auth::{self, Answerer, Deliverer, CHALLENGE};
 use mpcore::{AuthError, AuthKey, Dialect, Digest};
@@ -56,9 +57,15 @@ impl PyDeliverer {
     /// Judges the peer's answer: `(reply, error)`, where `reply` is `#WELCOME#` or `#FAILURE#`
     /// for the peer, and `error` the `AuthenticationError` to raise after sending it (`None`
     /// when the peer proved it has the key).
-    fn verify<'py>(&mut self, py: Python<'py>, response: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
+    /// The answer may be `bytes` or `bytearray` (what a `Connection` subclass's `recv_bytes`
+    /// returned), as stock's comparison takes either.
+    fn verify<'py>(
+        &mut self,
+        py: Python<'py>,
+        response: PyBackedBytes,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         let deliverer = self.inner.take().ok_or_else(exceptions::handshake_over)?;
-        let verdict = deliverer.verify(response);
+        let verdict = deliverer.verify(&response);
         let error = match verdict.result {
             Ok(()) => None,
             Err(err) => Some(exceptions::authentication_error(py, err, None).into_value(py)),
@@ -104,8 +111,14 @@ impl PyAnswerer {
         }
     }
 
-    /// The answer to the peer's first message, which must be `#CHALLENGE#` and a challenge.
-    fn respond<'py>(&self, py: Python<'py>, message: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    /// The answer to the peer's first message (`bytes` or `bytearray`), which must be
+    /// `#CHALLENGE#` and a challenge.
+    fn respond<'py>(
+        &self,
+        py: Python<'py>,
+        message: PyBackedBytes,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let message: &[u8] = &message;
         let answerer = self.inner.as_ref().ok_or_else(exceptions::handshake_over)?;
         let response = match answerer.respond(message) {
             Err(AuthError::ExpectedChallenge { .. }) if self.legacy => {
@@ -124,9 +137,15 @@ impl PyAnswerer {
     /// `#WELCOME#` (anything else, of any type, is a rejection, as in stock).
     fn finish(&mut self, py: Python<'_>, verdict: &Bound<'_, PyAny>) -> PyResult<()> {
         let answerer = self.inner.take().ok_or_else(exceptions::handshake_over)?;
-        let verdict = verdict.cast::<PyBytes>().map_or(&[][..], |b| b.as_bytes());
+        // Stock compares with `==`, which a `bytearray` of the same bytes passes too.
+        let verdict = match verdict.cast::<PyByteArray>() {
+            Ok(array) => array.to_vec(),
+            Err(_) => verdict
+                .cast::<PyBytes>()
+                .map_or(Vec::new(), |b| b.as_bytes().to_vec()),
+        };
         answerer
-            .finish(verdict)
+            .finish(&verdict)
             .map_err(|err| exceptions::authentication_error(py, err, None))
     }
 }
@@ -156,9 +175,9 @@ fn asserts_are_off(py: Python<'_>) -> PyResult<bool> {
 pub(crate) fn create_response<'py>(
     py: Python<'py>,
     authkey: &[u8],
-    message: &[u8],
+    message: PyBackedBytes,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let response = auth::create_response(&AuthKey::new(authkey), message)
+    let response = auth::create_response(&AuthKey::new(authkey), &message)
         .map_err(|err| exceptions::authentication_error(py, err, None))?;
     Ok(PyBytes::new(py, &response))
 }
@@ -169,13 +188,13 @@ pub(crate) fn create_response<'py>(
 pub(crate) fn verify_response(
     py: Python<'_>,
     authkey: &[u8],
-    message: &[u8],
-    response: &[u8],
+    message: PyBackedBytes,
+    response: PyBackedBytes,
 ) -> PyResult<()> {
     auth::verify_response(
         &AuthKey::new(authkey),
-        message,
-        response,
+        &message,
+        &response,
         Dialect::default(),
     )
     .map_err(|err| exceptions::authentication_error(py, err, None))

@@ -152,7 +152,7 @@ pub(crate) fn send_bytes(
     fd: c_int,
     buf: &Bound<'_, PyAny>,
     offset: &Bound<'_, PyAny>,
-    size: &Bound<'_, PyAny>,
+    size: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let not_implemented = || Ok(py.NotImplemented());
     // Stock casts a buffer of wider items to bytes, but slices and frames a multi-dimensional
@@ -163,12 +163,11 @@ pub(crate) fn send_bytes(
     let Some(offset) = small_int(offset) else {
         return not_implemented();
     };
-    let size = match size.is_none() {
-        true => None,
-        false => match small_int(size) {
-            Some(size) => Some(size),
-            None => return not_implemented(),
-        },
+    // `None` (the whole buffer from `offset`) arrives as `None`; any other size must be an int.
+    let size = match size.map(small_int) {
+        None => None,
+        Some(Some(size)) => Some(size),
+        Some(None) => return not_implemented(),
     };
     let payload = &buffer.as_slice()[args::send_range(buffer.as_slice().len(), offset, size)?];
     let fd = borrow_fd(fd)?;
@@ -286,11 +285,11 @@ pub(crate) fn recv_bytes_reusing(
 /// `bytes` (consumed), for the wrapper to raise `BufferTooShort` with.
 #[pyfunction]
 pub(crate) fn recv_bytes_into(
-    py: Python<'_>,
     fd: c_int,
     buf: &Bound<'_, PyAny>,
     offset: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
+    let py = buf.py();
     // Stock counts the room of any other buffer in items of its first dimension: leave it to stock.
     let Some(mut buffer) = Buffer::writable(buf).filter(|b| b.itemsize() == 1 && b.ndim() == 1)
     else {
