@@ -50,6 +50,10 @@ def _patch_heap(module):
 
 
 def _patch_queues(module):
+    from ._fallback import native_module
+
+    if native_module() is None:
+        return  # stock's _multiprocessing and transport run here: its queues stay stock too
     from . import _queues, _stdlib_shape
     from ._pickling import QueuePickling
 
