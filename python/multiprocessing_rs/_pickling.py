@@ -1,11 +1,11 @@
-"""Pickling for ``Connection.send`` and ``Queue``, without a new pickler per message.
+"""Pickling for ``Queue`` and ``SimpleQueue``, without a new pickler per message.
 
-Stock ``send(obj)`` pickles with ``ForkingPickler.dumps(obj)``, which builds a ``BytesIO``, a
+Stock pickles every item with ``ForkingPickler.dumps(obj)``, which builds a ``BytesIO``, a
 ``ForkingPickler`` (a Python ``__init__`` that copies ``copyreg.dispatch_table`` and merges the
 registered reducers into it) and a ``memoryview`` for every message: four times the
-instructions of pickling a small tuple, paid twice per call by a manager (request and reply),
-once per task by ``Pool``, and once per item by ``Queue``'s feeder thread and
-``SimpleQueue.put`` (the results of ``Pool`` and ``ProcessPoolExecutor``).
+instructions of pickling a small tuple, paid once per task by ``Pool`` and once per item by
+``Queue``'s feeder thread and ``SimpleQueue.put`` (the results of ``Pool`` and
+``ProcessPoolExecutor``). ``Connection.send`` keeps stock's pickler (see ``_connection``).
 
 :class:`ReusedPickler` keeps one ``ForkingPickler`` per thread, writing into a list (the
 pickler hands its whole output to ``write`` in one piece, or in 64 KiB frames for large

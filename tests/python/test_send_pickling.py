@@ -1,6 +1,7 @@
-"""``Connection.send(obj)`` on ours reuses one pickler per thread (``_pickling``): what goes on
-the wire must stay byte for byte what stock's ``ForkingPickler.dumps(obj)`` gives, whatever
-was sent before, whatever reducers were registered since, and when pickling sends in turn."""
+"""``Connection.send(obj)`` on ours (the Rust transport; stock's pickler, see ``_connection``):
+what goes on the wire must stay byte for byte what stock's ``ForkingPickler.dumps(obj)`` gives,
+whatever was sent before, whatever reducers were registered since, and when pickling sends in
+turn. ``test_queue_pickling`` holds the reused pickler of the queues to the same rules."""
 
 import copyreg
 import gc
