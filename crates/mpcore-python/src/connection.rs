@@ -267,7 +267,10 @@ pub(crate) fn recv_bytes_reusing(
     let Some(mut view) = Buffer::writable(buffer.as_any()) else {
         return receive_fresh(py, &mut state, fd, len, None);
     };
-    let dest = &mut view.as_mut_slice()[..len];
+    // Checked, not sliced: a bytearray subclass may export a shorter buffer (`__buffer__`).
+    let Some(dest) = view.as_mut_slice().get_mut(..len) else {
+        return receive_fresh(py, &mut state, fd, len, None);
+    };
     // SAFETY: `[u8]` and `[MaybeUninit<u8>]` have the same layout, and every value written
     // through the latter is an initialised byte.
     let dest = unsafe { &mut *(dest as *mut [u8] as *mut [MaybeUninit<u8>]) };
